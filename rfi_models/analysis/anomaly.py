@@ -1,0 +1,123 @@
+"""Per-pixel anomaly scores from reconstruction error, and RFI scores that use RFI's structure.
+
+Three score maps, all float32 [N, H, W], higher = more anomalous, exactly 0 on no-data:
+- "error": squared reconstruction error, averaged over channels.
+- "ssim":  1 - local SSIM with the original study's 20 x 100 window (rows x columns), averaged over channels.
+- "rfi":   what is left of the residual after RFI's structure is asked for (see `rfi_score`).
+
+The MAE scores a patch only while it is hidden: K masks whose hidden sets cover every patch are run as
+one batch, and each patch's error is averaged over the masks that hid it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from ..models import Autoencoder, MaskedAutoencoder
+
+METHODS = ("error", "ssim", "rfi")
+SSIM_WINDOW = (20, 100)  # rows (azimuth) x columns (range), as in the original study
+RANGE_SMOOTHING = 41  # columns: RFI is long along range, ships and seams are not
+AZIMUTH_BACKGROUND = 81  # rows: anything taller than this (land, wind fronts) is background
+C1, C2 = 0.01**2, 0.03**2
+
+
+def covering_mask_noise(model: MaskedAutoencoder, k_masks: int, seed: int) -> torch.Tensor:
+    """Noise [K, L] for K masks that together hide every patch.
+
+    One random order of the patches; mask k keeps the cyclic window of that order starting at k * L / K
+    visible, so every patch is hidden by all masks but those whose window contains it.
+    """
+    length = model.num_patches
+    order = torch.randperm(length, generator=torch.Generator().manual_seed(seed))
+    rank = torch.empty(length, dtype=torch.long)
+    rank[order] = torch.arange(length)
+    shifts = (torch.arange(k_masks) * length) // k_masks
+    return ((rank[None, :] - shifts[:, None]) % length).float() / length
+
+
+@torch.no_grad()
+def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = 4, mask_ratio: float = 0.75, seed: int = 0):
+    """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32).
+
+    MAE: K covering masks in one batched pass, error averaged over the masks that hid each patch.
+    CAE/DAE: the plain reconstruction of the clean input.
+    """
+    if not isinstance(model, MaskedAutoencoder):
+        return (x - model.reconstruct(x).image).cpu().numpy()
+    if mask_ratio < 1.0 / k_masks:
+        raise ValueError(f"{k_masks} masks at ratio {mask_ratio} cannot hide every patch; need ratio >= 1/K")
+    n = x.shape[0]
+    noise = covering_mask_noise(model, k_masks, seed).repeat_interleave(n, dim=0).to(x.device)  # [K*N, L]
+    batch = x.repeat(k_masks, 1, 1, 1)  # [K*N, C, H, W], mask-major
+    out = model.reconstruct(batch, mask_ratio=mask_ratio, noise=noise)
+    hidden = out.mask[:, None].float()  # [K*N, 1, H, W]
+    residual = ((batch - out.image) * hidden).view(k_masks, n, *x.shape[1:]).sum(0)
+    counts = hidden.view(k_masks, n, 1, *x.shape[2:]).sum(0).clamp_min(1)
+    return (residual / counts).cpu().numpy()
+
+
+def squared_error(residual: np.ndarray) -> np.ndarray:
+    return (residual**2).mean(axis=1).astype(np.float32)
+
+
+def local_ssim_anomaly(images: np.ndarray, reconstructions: np.ndarray, window=SSIM_WINDOW) -> np.ndarray:
+    """1 - SSIM in a uniform rows x columns window, per channel, averaged: [N, C, H, W] x 2 -> [N, H, W]."""
+    size = (1, 1, *window)
+
+    def mean(a):
+        return ndimage.uniform_filter(a, size=size, mode="reflect")
+
+    x, y = images.astype(np.float64), reconstructions.astype(np.float64)
+    mx, my = mean(x), mean(y)
+    vx, vy, cov = mean(x * x) - mx**2, mean(y * y) - my**2, mean(x * y) - mx * my
+    ssim = ((2 * mx * my + C1) * (2 * cov + C2)) / ((mx**2 + my**2 + C1) * (vx + vy + C2))
+    return (1 - ssim).mean(axis=1).astype(np.float32)
+
+
+def rfi_score(residual: np.ndarray) -> np.ndarray:
+    """Residual [N, 2, H, W] (VV, VH) -> RFI score [N, H, W].
+
+    1. VH excess: RFI adds power mostly in VH, ships and land are bright in both channels, so the score
+       starts from the VH residual above what the VV residual explains: relu(r_VH) - relu(r_VV).
+    2. Range smoothing: a mean over RANGE_SMOOTHING columns keeps stripes that run along range and
+       dilutes compact ships and vertical seams.
+    3. Azimuth background: the running median over AZIMUTH_BACKGROUND rows is removed, so that tall
+       regions (land, wind texture) drop out while stripes 2 to 30 rows tall stay.
+    """
+    positive = np.clip(residual, 0, None)
+    excess = np.clip(positive[:, 1] - positive[:, 0], 0, None)
+    along_range = ndimage.uniform_filter1d(excess, RANGE_SMOOTHING, axis=2, mode="nearest")
+    background = ndimage.median_filter(along_range, size=(1, AZIMUTH_BACKGROUND, 1), mode="nearest")
+    return np.clip(along_range - background, 0, None).astype(np.float32)
+
+
+def no_data(images: np.ndarray) -> np.ndarray:
+    """bool [N, H, W]: every channel exactly 0."""
+    return np.all(images == 0, axis=1)
+
+
+def anomaly_maps(
+    model: Autoencoder,
+    images: np.ndarray,
+    method: str = "rfi",
+    k_masks: int = 4,
+    mask_ratio: float = 0.75,
+    seed: int = 0,
+) -> np.ndarray:
+    """images float32 [N, C, H, W] in [0, 1] at the model's size -> scores float32 [N, H, W] (0 on no-data)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    device = next(model.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
+    residual = residuals(model, x, k_masks, mask_ratio, seed)
+    if method == "error":
+        scores = squared_error(residual)
+    elif method == "ssim":
+        scores = local_ssim_anomaly(images, images - residual)
+    else:
+        scores = rfi_score(residual)
+    scores[no_data(images)] = 0
+    return scores

@@ -1,0 +1,45 @@
+"""Side-by-side reconstructions of one image by several models, with error maps and PSNR/SSIM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..metrics import image_quality
+from ..models import Autoencoder
+
+
+@dataclass
+class ModelReconstruction:
+    family: str
+    model_input: np.ndarray  # [C, H, W]: masked (MAE), noisy (DAE) or the image (CAE)
+    reconstruction: np.ndarray  # [C, H, W]
+    mask: np.ndarray | None  # [H, W] bool, MAE only: hidden pixels
+    error: np.ndarray  # [H, W] absolute error averaged over channels
+    quality: dict[str, float]  # psnr, ssim (+ psnr_masked, ssim_masked for the MAE)
+
+
+@torch.no_grad()
+def reconstruct_all(
+    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = 0.5
+) -> list[ModelReconstruction]:
+    """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, DAE at noise_factor)."""
+    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
+    views = []
+    for family, model in models.items():
+        out = model.reconstruct(x, mask_ratio=mask_ratio, noise_factor=noise_factor, seed=seed)
+        reconstruction = out.image[0].numpy()
+        mask = None if out.mask is None else out.mask[0].numpy()
+        views.append(
+            ModelReconstruction(
+                family=family,
+                model_input=out.model_input[0].numpy(),
+                reconstruction=reconstruction,
+                mask=mask,
+                error=np.abs(image - reconstruction).mean(axis=0),
+                quality=image_quality(image, reconstruction, mask),
+            )
+        )
+    return views

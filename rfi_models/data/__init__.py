@@ -1,0 +1,18 @@
+"""Data: offline MNIST, the synthetic Sentinel-1 generator, and the 8-bit quick-look scale."""
+
+from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, load_mnist_sample
+from .quicklook import db_to_quicklook, quicklook_to_db
+from .synthetic_sar import SAR_SIZE, SarPatch, synthetic_sar, synthetic_sar_patches
+
+__all__ = [
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "SAR_SIZE",
+    "SarPatch",
+    "db_to_quicklook",
+    "load_mnist",
+    "load_mnist_sample",
+    "quicklook_to_db",
+    "synthetic_sar",
+    "synthetic_sar_patches",
+]

@@ -1,0 +1,136 @@
+"""Convolutional autoencoder of the original RFI study, without its output bug.
+
+Each encoder stage is a stride-2 3x3 convolution followed by a stride-1 3x3 convolution, each with
+LeakyReLU, BatchNorm and Dropout (the study's layer recipe). A dense bottleneck maps the last feature
+map to `latent_dim` and back; the decoder mirrors the encoder with transposed convolutions that
+restore the exact encoder sizes (so odd sizes such as 85 x 125 round-trip).
+
+Fixed on purpose: the study ended in a softmax over the 2 channels, which forces VV + VH = 1 at
+every pixel. Here the output is a per-channel sigmoid. The loss is the study's 1 - SSIM
+(11 x 11 Gaussian window, data range 1), optionally mixed with MSE through `ssim_weight`.
+
+SAR preset: five stages, 340 x 500 -> 170 x 250 -> 85 x 125 (the study's size) -> 43 x 63 -> 22 x 32
+-> 11 x 16. The study flattened 85 x 125 maps into its dense layer; two more stages keep the dense
+bottleneck at 11 * 16 * 32 -> 128 (0.7 M weights instead of tens of millions).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from pytorch_msssim import ssim
+from torch import nn
+
+from ..data.mnist import MNIST_MEAN, MNIST_STD
+from ..data.synthetic_sar import SAR_MEAN, SAR_STD
+from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .registry import register_model
+
+
+@dataclass
+class CAEConfig(AutoencoderConfig):
+    channels: tuple[int, ...] = (32, 64)  # one stride-2 stage per entry
+    latent_dim: int = 64
+    dropout: float = 0.1
+    negative_slope: float = 0.3  # Keras' LeakyReLU default, as in the study
+    ssim_weight: float = 1.0  # loss = w * (1 - SSIM) + (1 - w) * MSE
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.channels = tuple(int(v) for v in self.channels)
+        if not self.channels or not 0.0 <= self.ssim_weight <= 1.0:
+            raise ValueError("channels needs at least one stage and ssim_weight must lie in [0, 1]")
+
+
+def conv_unit(conv: nn.Module, channels: int, config: CAEConfig) -> nn.Sequential:
+    """The study's layer recipe: convolution, LeakyReLU, BatchNorm, Dropout."""
+    return nn.Sequential(
+        conv, nn.LeakyReLU(config.negative_slope), nn.BatchNorm2d(channels), nn.Dropout(config.dropout)
+    )
+
+
+@register_model
+class ConvAutoencoder(Autoencoder):
+    name = "cae"
+    config_class = CAEConfig
+    convolutional = True
+    presets: ClassVar[dict[str, CAEConfig]] = {
+        "mnist": CAEConfig(
+            img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,), channels=(32, 64), latent_dim=64
+        ),
+        "sar": CAEConfig(
+            img_size=(340, 500),
+            in_chans=2,
+            mean=SAR_MEAN,
+            std=SAR_STD,
+            channels=(8, 16, 32, 32, 32),
+            latent_dim=128,
+        ),
+    }
+
+    def __init__(self, config: CAEConfig) -> None:
+        super().__init__(config)
+        c = config
+        widths = (c.in_chans, *c.channels)
+        self.down = nn.ModuleList(
+            nn.Sequential(
+                conv_unit(nn.Conv2d(cin, cout, 3, stride=2, padding=1), cout, c),
+                conv_unit(nn.Conv2d(cout, cout, 3, padding=1), cout, c),
+            )
+            for cin, cout in itertools.pairwise(widths)
+        )
+        # Feature sizes per stage, [input, after stage 1, ...], for the decoder to restore exactly.
+        self.stage_sizes = [tuple(c.img_size)]
+        for _ in c.channels:
+            h, w = self.stage_sizes[-1]
+            self.stage_sizes.append(((h + 1) // 2, (w + 1) // 2))
+        bottom_h, bottom_w = self.stage_sizes[-1]
+        self.bottom_shape = (c.channels[-1], bottom_h, bottom_w)
+        flat = c.channels[-1] * bottom_h * bottom_w
+        self.to_latent = nn.Linear(flat, c.latent_dim)
+        self.from_latent = nn.Sequential(nn.Linear(c.latent_dim, flat), nn.LeakyReLU(c.negative_slope))
+        # Mirror of the encoder: deepest stage first; the last one keeps the first stage's width.
+        up_in = c.channels[::-1]
+        up_out = (*up_in[1:], c.channels[0])
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(cin, cout, 3, stride=2, padding=1) for cin, cout in zip(up_in, up_out, strict=True)
+        )
+        self.up_post = nn.ModuleList(conv_unit(nn.Identity(), conv.out_channels, c) for conv in self.up)
+        self.head = nn.Conv2d(c.channels[0], c.in_chans, 3, padding=1)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> latent [N, latent_dim]."""
+        self.check_input(x)
+        h = self.normalize(x)
+        for stage in self.down:
+            h = stage(h)
+        return self.to_latent(h.flatten(1))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """latent [N, latent_dim] -> image [N, C, H, W] in [0, 1] (sigmoid per channel, not a softmax)."""
+        h = self.from_latent(z).view(-1, *self.bottom_shape)
+        for conv, post, size in zip(self.up, self.up_post, self.stage_sizes[-2::-1], strict=True):
+            h = post(conv(h, output_size=size))
+        return torch.sigmoid(self.head(h))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def reconstruct(
+        self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0
+    ) -> Reconstruction:
+        """Plain reconstruction; the CAE uses neither mask_ratio nor noise_factor."""
+        return Reconstruction(image=self(x), model_input=x)
+
+    def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        out = self(x)
+        w = self.config.ssim_weight
+        return w * (1 - ssim(out, x, data_range=1.0, win_size=11)) + (1 - w) * F.mse_loss(out, x)

@@ -1,0 +1,90 @@
+"""Denoising autoencoder: the Udacity ConvDenoiser, exactly, for 1 (MNIST) or 2 (SAR) channels.
+
+Encoder: three 3x3 convs (C -> 32 -> 16 -> 8), each followed by ReLU and 2x2 max-pooling.
+Decoder: ConvTranspose2d(8, 8, 3, stride 2) -> ConvTranspose2d(8, 16, 2, stride 2)
+-> ConvTranspose2d(16, 32, 2, stride 2), each with ReLU, then Conv2d(32, C, 3) and a sigmoid.
+Sizes: 28 -> 14 -> 7 -> 3 -> 7 -> 14 -> 28 (latent 8 x 3 x 3 = 72), and for SAR
+340 x 500 -> 42 x 62 (latent 8 x 42 x 62) -> 340 x 500. The first transposed conv maps s -> 2s + 1,
+so this design only fits sizes whose third pooling floors an odd size (28, 340 and 500 do).
+
+Training corruption: x + noise_factor * N(0, 1), clipped to [0, 1]; loss MSE against the clean x.
+Inputs are used in [0, 1] as in the original (mean 0, std 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .registry import register_model
+
+
+@dataclass
+class DAEConfig(AutoencoderConfig):
+    mean: tuple[float, ...] = (0.0,)
+    std: tuple[float, ...] = (1.0,)
+    noise_factor: float = 0.5  # training corruption; reconstruct takes its own
+
+
+@register_model
+class DenoisingAutoencoder(Autoencoder):
+    name = "dae"
+    config_class = DAEConfig
+    convolutional = True
+    presets: ClassVar[dict[str, DAEConfig]] = {
+        "mnist": DAEConfig(img_size=(28, 28), in_chans=1, mean=(0.0,), std=(1.0,)),
+        "sar": DAEConfig(img_size=(340, 500), in_chans=2, mean=(0.0, 0.0), std=(1.0, 1.0)),
+    }
+
+    def __init__(self, config: DAEConfig) -> None:
+        super().__init__(config)
+        c = config.in_chans
+        self.encoder = nn.Sequential(
+            nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        )  # fmt: skip
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(8, 8, 3, stride=2), nn.ReLU(),
+            nn.ConvTranspose2d(8, 16, 2, stride=2), nn.ReLU(),
+            nn.ConvTranspose2d(16, 32, 2, stride=2), nn.ReLU(),
+            nn.Conv2d(32, c, 3, padding=1), nn.Sigmoid(),
+        )  # fmt: skip
+        h, w = config.img_size
+        self.latent_shape = (8, h // 8, w // 8)
+        if ((h // 8) * 2 + 1) * 4 != h or ((w // 8) * 2 + 1) * 4 != w:
+            raise ValueError(f"the ConvDenoiser cannot reproduce size {config.img_size}; use e.g. 28x28 or 340x500")
+
+    @property
+    def latent_dim(self) -> int:
+        c, h, w = self.latent_shape
+        return c * h * w
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1]."""
+        return self.decoder(self.encoder(self.normalize(x)))
+
+    def add_noise(self, x: torch.Tensor, noise_factor: float, generator: torch.Generator | None = None) -> torch.Tensor:
+        noise = torch.randn(x.shape, generator=generator).to(x.device)
+        return (x + noise_factor * noise).clamp(0, 1)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> flattened bottleneck [N, 8 * H/8 * W/8] of the clean input."""
+        self.check_input(x)
+        return self.encoder(self.normalize(x)).flatten(1)
+
+    def reconstruct(
+        self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0
+    ) -> Reconstruction:
+        """Denoise x after adding Gaussian noise of `noise_factor` (seeded); mask_ratio is not used."""
+        self.check_input(x)
+        noisy = self.add_noise(x, noise_factor, torch.Generator().manual_seed(seed)) if noise_factor > 0 else x
+        return Reconstruction(image=self(noisy), model_input=noisy)
+
+    def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return F.mse_loss(self(self.add_noise(x, self.config.noise_factor, generator)), x)

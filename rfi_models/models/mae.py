@@ -1,0 +1,360 @@
+"""ViT masked autoencoder with the mechanics of facebookresearch/mae, for any H x W and 1 or 2 channels.
+
+Differences from the reference, each on purpose:
+- Non-square images and patches: the patch grid is (H / ph) x (W / pw) and the fixed 2-D sin-cos
+  position embedding is built for that grid.
+- The mask ratio is an argument of every call (0.0 to 0.95), never a constructor constant. A mask is
+  reproducible from a seed or from an explicit noise tensor, as in Hugging Face's ViTMAE.
+- Inputs are images in [0, 1]; the model normalises with its config's mean/std.
+- Attention runs through `scaled_dot_product_attention`; when asked, each block computes its weights
+  explicitly and returns them (the fused kernel never exposes them).
+
+Patch size of the SAR preset: 20 x 20. 20 is the largest common divisor of 340 and 500, so a patch
+tiles the original study's 340 x 500 patches with no padding into a 17 x 25 grid (425 tokens). A
+20-row patch is about the height of an RFI stripe (2 to 30 rows) and of the original 20-row SSIM
+window, so the error of one hidden patch localises a stripe to about one grid row, while 425 tokens
+keep attention cheap enough to train on a 2-core CPU (the original's 34 x 50 patches gave a 10 x 10
+grid, too coarse to localise a stripe).
+
+Patch size of the MNIST preset: 4 x 4 (a 7 x 7 grid). The seed report used 2 x 2 patches (196 tokens
+of 4 pixels each); 16-pixel patches still cover a fraction of a stroke, give a readable rollout
+map, and make training about 4x cheaper on a CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.mnist import MNIST_MEAN, MNIST_STD
+from ..data.synthetic_sar import SAR_MEAN, SAR_STD
+from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .registry import register_model
+
+MAX_MASK_RATIO = 0.95
+
+
+@dataclass
+class MAEConfig(AutoencoderConfig):
+    patch_size: tuple[int, int] = (4, 4)
+    embed_dim: int = 64
+    depth: int = 4
+    num_heads: int = 4
+    decoder_embed_dim: int = 32
+    decoder_depth: int = 2
+    decoder_num_heads: int = 4
+    mlp_ratio: float = 4.0
+    norm_pix_loss: bool = False
+    train_mask_ratio: float = 0.75  # used by training_loss only; reconstruct takes its own ratio
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.patch_size = tuple(int(v) for v in self.patch_size)
+        (h, w), (ph, pw) = self.img_size, self.patch_size
+        if h % ph or w % pw:
+            raise ValueError(f"img_size {self.img_size} is not a multiple of patch_size {self.patch_size}")
+        for width, heads in ((self.embed_dim, self.num_heads), (self.decoder_embed_dim, self.decoder_num_heads)):
+            if width % 4 or width % heads:
+                raise ValueError(f"width {width} must be divisible by 4 (sin-cos positions) and by {heads} heads")
+        check_mask_ratio(self.train_mask_ratio)
+
+
+def check_mask_ratio(mask_ratio: float) -> None:
+    if not 0.0 <= mask_ratio <= MAX_MASK_RATIO:
+        raise ValueError(f"mask_ratio must be between 0.0 and {MAX_MASK_RATIO}, got {mask_ratio}")
+
+
+def sincos_position_embedding(dim: int, grid_h: int, grid_w: int) -> torch.Tensor:
+    """Fixed 2-D sin-cos embedding, [1 + grid_h * grid_w, dim], row-major, with a zero CLS row first.
+
+    Half of the dimensions encode the row, half the column (MAE's get_2d_sincos_pos_embed).
+    """
+
+    def one_axis(positions: torch.Tensor, axis_dim: int) -> torch.Tensor:
+        omega = 1.0 / 10000 ** (torch.arange(axis_dim // 2, dtype=torch.float64) / (axis_dim / 2))
+        angles = positions.double()[:, None] * omega[None, :]  # [L, axis_dim / 2]
+        return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+    rows, cols = torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing="ij")
+    grid = torch.cat([one_axis(rows.flatten(), dim // 2), one_axis(cols.flatten(), dim // 2)], dim=1)
+    return torch.cat([torch.zeros(1, dim, dtype=torch.float64), grid]).float()
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention: fused by default, explicit weights on request."""
+
+    def __init__(self, dim: int, num_heads: int) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: [B, T, D] -> ([B, T, D], weights [B, heads, T, T] or None)."""
+        b, t, d = x.shape
+        qkv = self.qkv(x).reshape(b, t, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)  # each [B, heads, T, head_dim]
+        if return_weights:
+            weights = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+            out = weights @ v
+        else:
+            weights = None
+            out = F.scaled_dot_product_attention(q, k, v)
+        out = out.transpose(1, 2).reshape(b, t, d)
+        return self.proj(out), weights
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block (timm's ViT Block without drop-path and layer scale)."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float) -> None:
+        super().__init__()
+        hidden = int(dim * mlp_ratio)
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        attended, weights = self.attn(self.norm1(x), return_weights)
+        x = x + attended
+        x = x + self.mlp(self.norm2(x))
+        return x, weights
+
+
+@dataclass
+class EncoderOutput:
+    """latent: [N, 1 + L_keep, D], CLS first, then the visible tokens in shuffled order.
+    mask: [N, L] float, 1 = hidden, 0 = visible, in grid order.
+    ids_restore: [N, L], the permutation that puts shuffled tokens back in grid order.
+    attentions: one [N, heads, 1 + L_keep, 1 + L_keep] tensor per block, or empty.
+    """
+
+    latent: torch.Tensor
+    mask: torch.Tensor
+    ids_restore: torch.Tensor
+    attentions: list[torch.Tensor]
+
+
+@register_model
+class MaskedAutoencoder(Autoencoder):
+    name = "mae"
+    config_class = MAEConfig
+    presets: ClassVar[dict[str, MAEConfig]] = {
+        "mnist": MAEConfig(img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,), patch_size=(4, 4)),
+        "sar": MAEConfig(
+            img_size=(340, 500),
+            in_chans=2,
+            mean=SAR_MEAN,
+            std=SAR_STD,
+            patch_size=(20, 20),
+            embed_dim=128,
+            depth=4,
+            num_heads=4,
+            decoder_embed_dim=64,
+            decoder_depth=2,
+            decoder_num_heads=4,
+            train_mask_ratio=0.6,
+        ),
+    }
+
+    def __init__(self, config: MAEConfig) -> None:
+        super().__init__(config)
+        c = config
+        self.grid_size = (c.img_size[0] // c.patch_size[0], c.img_size[1] // c.patch_size[1])
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        patch_dim = c.patch_size[0] * c.patch_size[1] * c.in_chans
+
+        # encoder
+        self.patch_embed = nn.Conv2d(c.in_chans, c.embed_dim, kernel_size=c.patch_size, stride=c.patch_size)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, c.embed_dim))
+        self.register_buffer(
+            "pos_embed", sincos_position_embedding(c.embed_dim, *self.grid_size)[None], persistent=False
+        )
+        self.blocks = nn.ModuleList(Block(c.embed_dim, c.num_heads, c.mlp_ratio) for _ in range(c.depth))
+        self.norm = nn.LayerNorm(c.embed_dim)
+
+        # decoder
+        self.decoder_embed = nn.Linear(c.embed_dim, c.decoder_embed_dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, c.decoder_embed_dim))
+        self.register_buffer(
+            "decoder_pos_embed", sincos_position_embedding(c.decoder_embed_dim, *self.grid_size)[None], persistent=False
+        )
+        self.decoder_blocks = nn.ModuleList(
+            Block(c.decoder_embed_dim, c.decoder_num_heads, c.mlp_ratio) for _ in range(c.decoder_depth)
+        )
+        self.decoder_norm = nn.LayerNorm(c.decoder_embed_dim)
+        self.decoder_pred = nn.Linear(c.decoder_embed_dim, patch_dim)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        """MAE's initialisation: xavier for linear layers and the patch projection, N(0, 0.02) tokens."""
+        w = self.patch_embed.weight.data
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
+        nn.init.normal_(self.cls_token, std=0.02)
+        nn.init.normal_(self.mask_token, std=0.02)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.embed_dim
+
+    # ----------------------------------------------------------------------------------------- patches
+    def patchify(self, imgs: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> [N, L, ph * pw * C], patches in row-major grid order, pixels as (row, col, chan)."""
+        (ph, pw), (gh, gw) = self.config.patch_size, self.grid_size
+        n, c = imgs.shape[:2]
+        x = imgs.reshape(n, c, gh, ph, gw, pw)
+        return x.permute(0, 2, 4, 3, 5, 1).reshape(n, gh * gw, ph * pw * c)
+
+    def unpatchify(self, patches: torch.Tensor) -> torch.Tensor:
+        """[N, L, ph * pw * C] -> [N, C, H, W]; the inverse of `patchify`."""
+        (ph, pw), (gh, gw) = self.config.patch_size, self.grid_size
+        n, c = patches.shape[0], self.config.in_chans
+        x = patches.reshape(n, gh, gw, ph, pw, c)
+        return x.permute(0, 5, 1, 3, 2, 4).reshape(n, c, gh * ph, gw * pw)
+
+    def patch_mask_to_pixels(self, mask: torch.Tensor) -> torch.Tensor:
+        """[N, L] (1 = hidden) -> [N, H, W] bool."""
+        (ph, pw), (gh, gw) = self.config.patch_size, self.grid_size
+        grid = mask.reshape(-1, gh, gw).bool()
+        return grid.repeat_interleave(ph, dim=1).repeat_interleave(pw, dim=2)
+
+    # ----------------------------------------------------------------------------------------- masking
+    def mask_noise(self, batch: int, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Uniform noise [N, L] whose argsort decides which patches stay visible (smallest first)."""
+        if seed is not None:
+            generator = torch.Generator().manual_seed(seed)
+        return torch.rand(batch, self.num_patches, generator=generator).to(self.cls_token.device)
+
+    def random_masking(
+        self, x: torch.Tensor, mask_ratio: float, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample shuffling by argsort of noise (MAE's random_masking).
+
+        x: [N, L, D], noise: [N, L] -> (kept [N, L_keep, D], mask [N, L] with 1 = hidden, ids_restore [N, L]).
+        At least one patch always stays visible.
+        """
+        check_mask_ratio(mask_ratio)
+        n, length, dim = x.shape
+        if noise.shape != (n, length):
+            raise ValueError(f"noise must have shape [{n}, {length}], got {list(noise.shape)}")
+        len_keep = max(1, int(length * (1 - mask_ratio)))
+        ids_shuffle = torch.argsort(noise, dim=1)
+        ids_restore = torch.argsort(ids_shuffle, dim=1)
+        ids_keep = ids_shuffle[:, :len_keep]
+        kept = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, dim))
+        mask = torch.ones(n, length, device=x.device)
+        mask[:, :len_keep] = 0
+        mask = torch.gather(mask, 1, ids_restore)
+        return kept, mask, ids_restore
+
+    # ----------------------------------------------------------------------------------------- stages
+    def forward_encoder(
+        self, imgs: torch.Tensor, mask_ratio: float, noise: torch.Tensor, return_attention: bool = False
+    ) -> EncoderOutput:
+        """Normalised imgs [N, C, H, W] -> EncoderOutput; the encoder sees the visible patches only."""
+        x = self.patch_embed(imgs).flatten(2).transpose(1, 2)  # [N, L, D]
+        x = x + self.pos_embed[:, 1:, :]
+        x, mask, ids_restore = self.random_masking(x, mask_ratio, noise)
+        cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
+        x = torch.cat([cls, x], dim=1)  # [N, 1 + L_keep, D]
+        attentions = []
+        for block in self.blocks:
+            x, weights = block(x, return_attention)
+            if return_attention:
+                attentions.append(weights)
+        return EncoderOutput(self.norm(x), mask, ids_restore, attentions)
+
+    def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
+        """latent [N, 1 + L_keep, D] -> predicted patches [N, L, ph * pw * C] (normalised pixel units)."""
+        x = self.decoder_embed(latent)  # [N, 1 + L_keep, Dd]
+        n, length = ids_restore.shape
+        mask_tokens = self.mask_token.expand(n, length + 1 - x.shape[1], -1)
+        shuffled = torch.cat([x[:, 1:, :], mask_tokens], dim=1)  # [N, L, Dd], shuffled order
+        unshuffled = torch.gather(shuffled, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))
+        x = torch.cat([x[:, :1, :], unshuffled], dim=1) + self.decoder_pos_embed
+        for block in self.decoder_blocks:
+            x, _ = block(x)
+        return self.decoder_pred(self.decoder_norm(x))[:, 1:, :]
+
+    def loss_target(self, imgs: torch.Tensor) -> torch.Tensor:
+        """Normalised imgs -> target patches [N, L, P]; per-patch normalised when norm_pix_loss."""
+        target = self.patchify(imgs)
+        if self.config.norm_pix_loss:
+            mean = target.mean(dim=-1, keepdim=True)
+            var = target.var(dim=-1, keepdim=True)
+            target = (target - mean) / (var + 1e-6) ** 0.5
+        return target
+
+    def forward_loss(self, imgs: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """MSE per patch, averaged over hidden patches only (over all patches when none is hidden)."""
+        per_patch = ((pred - self.loss_target(imgs)) ** 2).mean(dim=-1)  # [N, L]
+        if mask.sum() == 0:
+            return per_patch.mean()
+        return (per_patch * mask).sum() / mask.sum()
+
+    def forward(
+        self, x: torch.Tensor, mask_ratio: float, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x in [0, 1], [N, C, H, W] -> (loss, pred [N, L, P], mask [N, L])."""
+        imgs = self.normalize(x)
+        encoded = self.forward_encoder(imgs, mask_ratio, noise)
+        pred = self.forward_decoder(encoded.latent, encoded.ids_restore)
+        return self.forward_loss(imgs, pred, encoded.mask), pred, encoded.mask
+
+    # ----------------------------------------------------------------------------------------- interface
+    def predictions_to_image(self, pred: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """pred [N, L, P] -> image [N, C, H, W] in [0, 1] units (not clamped).
+
+        With norm_pix_loss the per-patch statistics of the true image undo the normalisation, as in the
+        MAE demo: such a reconstruction shows structure, not recovered brightness.
+        """
+        if self.config.norm_pix_loss:
+            target = self.patchify(self.normalize(x))
+            pred = pred * (target.var(dim=-1, keepdim=True) + 1e-6) ** 0.5 + target.mean(dim=-1, keepdim=True)
+        return self.denormalize(self.unpatchify(pred))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """[N, C, H, W] -> CLS token [N, embed_dim], with every patch visible (mask ratio 0)."""
+        self.check_input(x)
+        order = torch.arange(self.num_patches, dtype=torch.float32, device=x.device).expand(x.shape[0], -1)
+        return self.forward_encoder(self.normalize(x), 0.0, order).latent[:, 0]
+
+    def reconstruct(
+        self,
+        x: torch.Tensor,
+        *,
+        mask_ratio: float = 0.0,
+        noise_factor: float = 0.0,
+        seed: int = 0,
+        noise: torch.Tensor | None = None,
+    ) -> Reconstruction:
+        """Reconstruct every patch from the visible ones. The mask comes from `noise` [N, L] when given,
+        else from `seed`. noise_factor is not used by the MAE."""
+        self.check_input(x)
+        if noise is None:
+            noise = self.mask_noise(x.shape[0], seed=seed)
+        encoded = self.forward_encoder(self.normalize(x), mask_ratio, noise)
+        pred = self.forward_decoder(encoded.latent, encoded.ids_restore)
+        pixel_mask = self.patch_mask_to_pixels(encoded.mask)
+        return Reconstruction(
+            image=self.predictions_to_image(pred, x).clamp(0, 1),
+            model_input=x * ~pixel_mask[:, None],
+            mask=pixel_mask,
+        )
+
+    def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        loss, _, _ = self(x, self.config.train_mask_ratio, self.mask_noise(x.shape[0], generator=generator))
+        return loss

@@ -1,0 +1,109 @@
+"""The detect CLI: npy and TIFF inputs, any size, a checkpoint or the baseline, exit code 2 on bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+import rfi_models
+from rfi_models.analysis import Detector
+from rfi_models.analysis.detector import store_calibrated_thresholds
+from rfi_models.data import synthetic_sar
+from rfi_models.detect import main
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scene")
+    images, truth = synthetic_sar(1, 700, 1100, seed=8, rfi_probability=1.0, rfi_strength_db=(10.0, 20.0))
+    pixels = np.rint(images[0] * 255).astype(np.uint8)
+    np.save(folder / "scene.npy", pixels.transpose(1, 2, 0))  # H x W x 2, memory-mapped by the CLI
+    tifffile.imwrite(folder / "scene.tif", pixels)
+    return folder, pixels, truth[0]
+
+
+@pytest.mark.parametrize(("name", "mask_name"), [("scene.npy", "mask.png"), ("scene.tif", "mask.npy")])
+def test_baseline_on_npy_and_tif(scene, name, mask_name, capsys):
+    folder, _pixels, truth = scene
+    out, scores_path = folder / mask_name, folder / f"scores_{name}.npy"
+    assert main([str(folder / name), "--checkpoint", "baseline", "--out", str(out), "--scores", str(scores_path)]) == 0
+    scores = np.load(scores_path)
+    assert scores.shape == (700, 1100) and scores.dtype == np.float32
+    mask = np.load(out) if out.suffix == ".npy" else np.asarray(Image.open(out)) > 0
+    assert mask.shape == (700, 1100)
+    assert scores[truth].mean() > 3 * scores[~truth].mean()
+    assert "baseline: 700 x 1100 px" in capsys.readouterr().out
+
+
+def test_checkpoint_with_explicit_threshold_and_tif_mask(scene, tmp_path):
+    folder, _pixels, _ = scene
+    model = rfi_models.create_model("mae", "sar", depth=1, embed_dim=32, decoder_depth=1, decoder_embed_dim=32)
+    ckpt = rfi_models.save_checkpoint(model, tmp_path / "mae_sar.safetensors", domain="sar")
+    out = tmp_path / "mask.tif"
+    code = main([str(folder / "scene.npy"), "--checkpoint", str(ckpt), "--out", str(out), "--scores",
+                 str(tmp_path / "s.npy"), "--threshold", "0.01"])  # fmt: skip
+    assert code == 0
+    assert tifffile.imread(out).shape == (700, 1100)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"just text", "text file"), (np.zeros((50, 50, 3), np.uint8), "bands")],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.npy"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.save(path, content)
+    code = main(
+        [str(path), "--checkpoint", "baseline", "--out", str(tmp_path / "m.png"), "--scores", str(tmp_path / "s.npy")]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and "\n" not in err and "Traceback" not in err
+
+
+def test_mnist_checkpoint_is_refused(tmp_path, capsys, scene):
+    folder, _, _ = scene
+    ckpt = rfi_models.save_checkpoint(
+        rfi_models.create_model("dae", "mnist"), tmp_path / "d.safetensors", domain="mnist"
+    )
+    code = main(
+        [
+            str(folder / "scene.npy"),
+            "--checkpoint",
+            str(ckpt),
+            "--out",
+            str(tmp_path / "m.png"),
+            "--scores",
+            str(tmp_path / "s.npy"),
+        ]
+    )
+    assert code == 2 and "RFI detection needs a SAR model" in capsys.readouterr().err
+
+
+def test_calibrated_baseline_threshold_is_positive():
+    assert Detector.baseline().threshold > 0
+
+
+def test_module_entry_point_in_a_real_process(tmp_path):
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\x00" + b"\x00" * 20)
+    command = [sys.executable, "-m", "rfi_models.detect", str(bad), "--checkpoint", "baseline"]
+    command += ["--out", str(tmp_path / "m.png"), "--scores", str(tmp_path / "s.npy")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "error: the TIFF holds no image\n"
+
+
+def test_calibrated_thresholds_are_stored_in_the_checkpoint(tmp_path):
+    model = rfi_models.create_model("dae", "sar")
+    path = rfi_models.save_checkpoint(model, tmp_path / "dae_sar.safetensors", domain="sar", training={"epochs": 1})
+    thresholds = store_calibrated_thresholds(path, ("rfi",))
+    _, info = rfi_models.load_checkpoint(path)
+    assert info["metrics"]["rfi_threshold_rfi"] == thresholds["rfi_threshold_rfi"] > 0
+    assert info["training"] == {"epochs": 1}
+    assert Detector.from_checkpoint(path).threshold == thresholds["rfi_threshold_rfi"]

@@ -1,0 +1,69 @@
+"""Metrics: one unit (data range 1), 2-D SSIM per channel, masked regions, no-data excluded."""
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from rfi_models.metrics import image_quality, psnr, rfi_pixel_metrics, ssim
+
+RNG = np.random.default_rng(0)
+
+
+def test_psnr_of_a_known_error():
+    a = np.full((1, 28, 28), 0.5)
+    assert psnr(a, a + 0.1) == pytest.approx(20.0)
+    assert psnr(a, a) == float("inf")
+
+
+def test_ssim_is_two_dimensional_per_channel():
+    a = RNG.random((2, 40, 50))
+    b = np.clip(a + 0.2 * RNG.standard_normal(a.shape), 0, 1)
+    per_channel = [
+        structural_similarity(
+            x, y, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, full=True
+        )[1].mean()
+        for x, y in zip(a, b, strict=True)
+    ]
+    assert ssim(a, b) == pytest.approx(np.mean(per_channel), rel=1e-6)
+    assert ssim(a, a) == pytest.approx(1.0)
+    # the seed report's bug: rows treated as channels gives another number
+    rows_as_channels = structural_similarity(a[0], b[0], data_range=1.0, channel_axis=0, win_size=7)
+    assert abs(rows_as_channels - per_channel[0]) > 0.01
+
+
+def test_masked_region_metrics_only_see_the_mask():
+    a = RNG.random((1, 28, 28))
+    b = a.copy()
+    mask = np.zeros((28, 28), bool)
+    mask[:, :14] = True
+    b[0, :, :14] = np.clip(b[0, :, :14] + 0.1, 0, 1)
+    quality = image_quality(a, b, mask)
+    assert quality["psnr_masked"] < quality["psnr"]
+    assert psnr(a, b, ~mask) == float("inf")
+    assert set(image_quality(a, b)) == {"psnr", "ssim"}
+
+
+def test_rfi_metrics_perfect_and_random_scores():
+    truth = np.zeros((4, 30, 40), bool)
+    truth[:, 10:13] = True
+    images = np.ones((4, 2, 30, 40))
+    perfect = rfi_pixel_metrics(truth.astype(float), truth, images, threshold=0.5)
+    assert perfect["roc_auc"] == 1.0 and perfect["best_f1"] == 1.0 and perfect["iou"] == 1.0
+    noise = rfi_pixel_metrics(RNG.random(truth.shape), truth, images, threshold=0.5)
+    assert 0.4 < noise["roc_auc"] < 0.6 and noise["iou"] < 0.2
+
+
+def test_no_data_pixels_are_excluded():
+    truth = np.zeros((30, 40), bool)
+    truth[10:13] = True
+    scores = truth.astype(float)
+    images = np.ones((2, 30, 40))
+    images[:, :, :5] = 0  # no-data border with the highest scores and no RFI
+    scores[:, :5] = 5.0
+    result = rfi_pixel_metrics(scores, truth, images, threshold=0.5)
+    assert result["roc_auc"] == 1.0 and result["iou"] == 1.0
+
+
+def test_single_class_gives_nan_not_an_error():
+    result = rfi_pixel_metrics(np.zeros((10, 10)), np.zeros((10, 10), bool), np.ones((2, 10, 10)), threshold=0.5)
+    assert np.isnan(result["roc_auc"]) and result["iou"] == 1.0

@@ -1,0 +1,1 @@
+"""Training scripts: `python -m train --model {mae,cae,dae} --domain {mnist,sar}`."""

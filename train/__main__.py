@@ -1,0 +1,73 @@
+"""python -m train --model {mae,cae,dae} --domain {mnist,sar} [--epochs N] [...]
+
+Defaults come from train.engine.RECIPES; every flag left out keeps the recipe's value. Training resumes
+from the resume file next to the checkpoint when there is one (use --fresh to start over). Runs under
+`torchrun --nproc_per_node N -m train ...` as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+import rfi_models
+
+from .engine import recipe, train
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, choices=rfi_models.list_models())
+    parser.add_argument("--domain", required=True, choices=["mnist", "sar"])
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--warmup-epochs", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--train-size", type=int, help="SAR patches to generate, or the first N MNIST images")
+    parser.add_argument("--val-size", type=int)
+    parser.add_argument("--rfi-probability", type=float, help="SAR: share of training patches with RFI (0)")
+    parser.add_argument("--override", action="append", default=[], type=parse_override, metavar="FIELD=JSON",
+                        help="model config field, e.g. --override depth=2 --override 'channels=[8,16]'")  # fmt: skip
+    parser.add_argument("--out", help="checkpoint path (default checkpoints/MODEL_DOMAIN.safetensors)")
+    parser.add_argument("--log-path", help="JSON-lines log (default checkpoints/logs/MODEL_DOMAIN.jsonl)")
+    parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing resume file")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = recipe(
+        args.model,
+        args.domain,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs,
+        seed=args.seed,
+        train_size=args.train_size,
+        val_size=args.val_size,
+        rfi_probability=args.rfi_probability,
+        overrides=dict(args.override) or None,
+        out=args.out,
+        log=args.log_path,
+        max_steps=args.max_steps,
+    )
+    path = train(config, fresh=args.fresh)
+    print(f"checkpoint: {path}")
+
+
+if __name__ == "__main__":
+    main()

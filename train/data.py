@@ -1,0 +1,52 @@
+"""Training and validation sets for both domains, as uint8 tensors (converted to [0, 1] per batch).
+
+MNIST: the official 60k training set split into 55k for training and its last 5k for validation; the
+10k test set is never used here (it is for `train.evaluate` and the app).
+
+SAR: synthetic patches from fixed seeds, cached as .npz in the rfi_models cache folder. Seeds are
+disjoint by purpose: training 1000, validation 2000, test 3000 (the test set belongs to evaluation).
+By default the training set holds RFI-free patches only, so the models learn normal backgrounds and
+RFI stays what they cannot reconstruct; `rfi_probability` changes that for the comparison run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rfi_models.data import load_mnist, synthetic_sar_patches
+from rfi_models.data.mnist import cache_dir
+from rfi_models.data.synthetic_sar import SPLIT_SEEDS
+
+MNIST_VALIDATION = 5000
+
+
+def mnist_split(split: str) -> torch.Tensor:
+    """uint8 [N, 1, 28, 28] for split "train" (55k) or "val" (5k)."""
+    images, _ = load_mnist("train")
+    part = images[:-MNIST_VALIDATION] if split == "train" else images[-MNIST_VALIDATION:]
+    return torch.from_numpy(np.ascontiguousarray(part))[:, None]
+
+
+def sar_patches(n: int, seed: int, rfi_probability: float) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 [N, 2, 340, 500], bool [N, 340, 500]) from the generator, cached on disk."""
+    path = Path(cache_dir()) / f"sar_{n}_seed{seed}_rfi{rfi_probability:g}.npz"
+    if not path.exists():
+        patches = synthetic_sar_patches(n, seed=seed, rfi_probability=rfi_probability)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, images=np.stack([p.image for p in patches]), rfi=np.stack([p.rfi for p in patches]))
+        tmp.replace(path)
+    with np.load(path, allow_pickle=False) as data:
+        return data["images"], data["rfi"]
+
+
+def sar_split(split: str, n: int, rfi_probability: float) -> torch.Tensor:
+    images, _ = sar_patches(n, SPLIT_SEEDS[split], rfi_probability)
+    return torch.from_numpy(images)
+
+
+def to_unit(batch: torch.Tensor) -> torch.Tensor:
+    return batch.float().div_(255)

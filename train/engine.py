@@ -1,0 +1,285 @@
+"""One training engine for every family and domain.
+
+AdamW with linear warmup then cosine decay, seeded data order and corruption, tqdm progress, a
+JSON-lines log, a checkpoint at the end of every epoch (the safetensors format of rfi_models), and a
+resume file next to it holding the optimizer state (also safetensors: nothing is pickled). Runs on the
+GPU when there is one, and under `torchrun --nproc_per_node N` with DistributedDataParallel (gloo on
+CPU, nccl on GPU): each rank takes every N-th batch of the same seeded permutation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+from tqdm import tqdm
+
+import rfi_models
+from rfi_models.models import Autoencoder
+
+from . import data
+
+
+@dataclass
+class TrainConfig:
+    model: str
+    domain: str
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    betas: tuple[float, float] = (0.9, 0.999)
+    warmup_epochs: float = 1.0
+    min_lr_ratio: float = 0.01
+    seed: int = 0
+    train_size: int | None = None  # SAR: patches generated; MNIST: first N of the 55k (None = all)
+    val_size: int | None = None
+    rfi_probability: float = 0.0  # SAR training patches carrying RFI
+    overrides: dict = field(default_factory=dict)  # model config fields
+    out: str = ""
+    log: str = ""
+    log_every: int = 10
+    max_steps: int | None = None  # stop early (tests)
+
+
+RECIPES: dict[tuple[str, str], dict] = {
+    ("mae", "mnist"): dict(epochs=20, batch_size=128, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95)),
+    ("cae", "mnist"): dict(epochs=15, batch_size=128, lr=1e-3, weight_decay=1e-4),
+    ("dae", "mnist"): dict(epochs=20, batch_size=20, lr=1e-3, weight_decay=0.0, warmup_epochs=0.1),
+    ("mae", "sar"): dict(epochs=15, batch_size=8, lr=5e-4, weight_decay=0.05, betas=(0.9, 0.95), train_size=3000),
+    ("cae", "sar"): dict(epochs=6, batch_size=8, lr=1e-3, weight_decay=1e-4, train_size=3000),
+    ("dae", "sar"): dict(epochs=4, batch_size=8, lr=1e-3, weight_decay=0.0, warmup_epochs=0.2, train_size=3000),
+}
+VAL_SIZES = {"mnist": 5000, "sar": 64}
+
+
+def recipe(model: str, domain: str, **changes) -> TrainConfig:
+    """The default recipe for a family and domain, with fields changed by keyword (None = keep)."""
+    base = dict(model=model, domain=domain, **RECIPES[(model, domain)])
+    base |= {k: v for k, v in changes.items() if v is not None}
+    config = TrainConfig(**base)
+    config.out = config.out or f"checkpoints/{model}_{domain}.safetensors"
+    config.log = config.log or f"checkpoints/logs/{model}_{domain}.jsonl"
+    return config
+
+
+def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
+    """Linear warmup to config.lr, then cosine decay to config.lr * min_lr_ratio."""
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(total - warmup, 1)
+    return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class TrainingLoss(nn.Module):
+    """Puts `training_loss` behind `forward`, so that DistributedDataParallel sees the call."""
+
+    def __init__(self, model: Autoencoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return self.model.training_loss(x, generator=generator)
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls) -> Distributed:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        cuda = torch.cuda.is_available()
+        if world == 1:
+            return cls(device=torch.device("cuda" if cuda else "cpu"))
+        dist.init_process_group("nccl" if cuda else "gloo")
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        device = torch.device(f"cuda:{local}") if cuda else torch.device("cpu")
+        if cuda:
+            torch.cuda.set_device(device)
+        return cls(rank=dist.get_rank(), world=world, device=device)
+
+
+# ------------------------------------------------------------------------------------------- state
+def resume_path(config: TrainConfig) -> Path:
+    return Path(config.out).with_suffix(".resume")
+
+
+def save_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer, progress: dict) -> None:
+    state = optimizer.state_dict()
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    scalars = {}
+    for index, slots in state["state"].items():
+        for key, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{index}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{index}.{key}"] = value
+    meta = {"progress": progress, "param_groups": state["param_groups"], "scalars": scalars}
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata={"resume": json.dumps(meta)})
+    tmp.replace(path)
+
+
+def load_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer) -> dict:
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()["resume"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    slots: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            slots.setdefault(int(index), {})[name] = value
+    for key, value in meta["scalars"].items():
+        index, name = key.split(".", 1)
+        slots.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
+    return meta["progress"]
+
+
+# ------------------------------------------------------------------------------------------- loop
+def load_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    val_size = config.val_size or VAL_SIZES[config.domain]
+    if config.domain == "mnist":
+        train, val = data.mnist_split("train"), data.mnist_split("val")
+        return (train[: config.train_size] if config.train_size else train), val[:val_size]
+    train = data.sar_split("train", config.train_size or 3000, config.rfi_probability)
+    return train, data.sar_split("val", val_size, config.rfi_probability)
+
+
+@torch.no_grad()
+def validate(model: Autoencoder, val: torch.Tensor, config: TrainConfig, device: torch.device) -> dict:
+    """Validation loss (fixed corruption seed) and PSNR of reconstructions under the training corruption."""
+    model.eval()
+    generator = torch.Generator().manual_seed(config.seed + 12345)
+    losses, squared = [], []
+    corruption = dict(mask_ratio=getattr(model.config, "train_mask_ratio", 0.0))
+    corruption["noise_factor"] = getattr(model.config, "noise_factor", 0.0)
+    for start in range(0, len(val), config.batch_size * 4):
+        x = data.to_unit(val[start : start + config.batch_size * 4]).to(device)
+        losses.append(float(model.training_loss(x, generator=generator)) * len(x))
+        recon = model.reconstruct(x, seed=config.seed + start, **corruption).image
+        squared.append(((recon - x) ** 2).mean().item() * len(x))
+    model.train()
+    mse = sum(squared) / len(val)
+    return {"val_loss": sum(losses) / len(val), "val_psnr": float(10 * np.log10(1 / mse)) if mse > 0 else math.inf}
+
+
+def log_line(path: Path, record: dict) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def train(config: TrainConfig, fresh: bool = False) -> Path:
+    """Train (or resume) one model; returns the checkpoint path. Rank 0 writes files."""
+    env = Distributed.from_environment()
+    torch.manual_seed(config.seed)
+    model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device)
+    memory_format = torch.channels_last if model.convolutional else torch.contiguous_format
+    model = model.to(memory_format=memory_format).train()
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=config.betas
+    )
+    out, log, state_path = Path(config.out), Path(config.log), resume_path(config)
+
+    progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
+    if state_path.exists() and not fresh:
+        progress = load_resume_state(state_path, model, optimizer)
+    elif env.main and log.exists():
+        log.unlink()
+    if env.main:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log_line(
+            log, {"event": "resume" if progress["epoch"] else "start", "epoch": progress["epoch"], **asdict(config)}
+        )
+    loss_fn: nn.Module = TrainingLoss(model)
+    if env.world > 1:
+        loss_fn = nn.parallel.DistributedDataParallel(loss_fn)
+
+    train_set, val_set = load_data(config)
+    steps_per_epoch = len(train_set) // (config.batch_size * env.world)
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(train_set)} training images are fewer than one batch per rank ({config.batch_size})")
+    total = steps_per_epoch * config.epochs
+    warmup = max(1, int(config.warmup_epochs * steps_per_epoch))
+    step = progress["step"]
+    for epoch in range(progress["epoch"], config.epochs):
+        started = time.time()
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+        corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
+        running, counted, epoch_loss = 0.0, 0, 0.0
+        bar = tqdm(range(steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
+                   disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
+        for local_step in bar:
+            first = (local_step * env.world + env.rank) * config.batch_size
+            x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
+            x = x.contiguous(memory_format=memory_format)
+            lr = lr_at(step, total, warmup, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            loss = loss_fn(x, corruption)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            running += loss.item()
+            epoch_loss += loss.item()
+            counted += 1
+            if env.main and (counted == config.log_every or local_step == steps_per_epoch - 1):
+                log_line(log, {"event": "step", "epoch": epoch + 1, "step": step, "loss": running / counted, "lr": lr})
+                bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
+                running, counted = 0.0, 0
+            if config.max_steps and step >= config.max_steps:
+                break
+        if env.main:
+            record = {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1), "seconds": time.time() - started}
+            record |= validate(model, val_set, config, env.device)
+            progress = {
+                "epoch": epoch + 1,
+                "step": step,
+                "seconds": progress["seconds"] + record["seconds"],
+                "history": [*progress["history"], record],
+            }
+            log_line(log, {"event": "epoch", **record})
+            write_checkpoint(model, config, progress, env)
+            save_resume_state(state_path, model, optimizer, progress)
+        if config.max_steps and step >= config.max_steps:
+            break
+    if env.world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return out
+
+
+def write_checkpoint(model: Autoencoder, config: TrainConfig, progress: dict, env: Distributed) -> None:
+    last = progress["history"][-1]
+    summary = {
+        "recipe": asdict(config),
+        "epochs_completed": progress["epoch"],
+        "steps": progress["step"],
+        "train_seconds": round(progress["seconds"], 1),
+        "world_size": env.world,
+        "device": str(env.device),
+        "torch": torch.__version__,
+        "final": last,
+    }
+    rfi_models.save_checkpoint(model, config.out, domain=config.domain, training=summary)
