@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
+from cache import shared_model
 
-import rfi_models
 from rfi_models.gallery import (
     FAMILIES,
     CurrentImage,
@@ -44,12 +44,6 @@ class Selection:
     mask_ratio: float
     seed: int
     problems: list[str] = field(default_factory=list)  # unreadable checkpoints, bad uploads
-
-
-@st.cache_resource(show_spinner=False)
-def shared_model(path: str):
-    """One model per checkpoint and process, shared by every session: never mutated."""
-    return rfi_models.load_checkpoint(path)
 
 
 def query_default(key: str, cast, default):
@@ -101,8 +95,10 @@ def draw_sidebar() -> Selection:
         strength = bar.slider("RFI strength (dB above VH)", 1.0, 25.0, 10.0, 0.5, key="generator_strength")
         current = generated_image(int(seed), rfi, strength)
 
+    talk = bar.toggle("Talk mode", value=query_default("talk", int, 0) == 1, key="talk",
+                      help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
     mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, query_default("mask", float, 0.75), 0.05, key="mask_ratio")
     seed = int(bar.number_input("Mask / noise seed", 0, 10**6, query_default("seed", int, 0), key="seed"))
-    st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source})
+    st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})
     st.query_params.update({family: path.name for family, path in checkpoints.items()})
     return Selection(domain, models, checkpoints, current, mask_ratio, seed, problems)

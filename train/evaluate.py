@@ -1,7 +1,7 @@
 """python -m train.evaluate: results from the shipped checkpoints, on data never used in training or tuning.
 
 Writes checkpoints/results.json, checkpoints/RESULTS.md, training curves (checkpoints/curves/*.png) and
-the precomputed latent maps the app opens with (checkpoints/latents_{domain}.npz, see train.latent_maps).
+the precomputed latent maps the app opens with (checkpoints/latents_{domain}.npz, see rfi_models.analysis.latent_maps).
 
 - MNIST (the official 10k test set; training used the 60k training set only):
   PSNR/SSIM over the whole image and over the masked region, for the MAE at mask ratios
@@ -26,11 +26,11 @@ from sklearn.metrics import roc_auc_score
 import rfi_models
 from rfi_models.analysis import Detector, anomaly_maps, cluster_quality, weight_statistics
 from rfi_models.analysis.detector import store_calibrated_thresholds
+from rfi_models.analysis.latent_maps import precompute_latent_maps
 from rfi_models.data import load_mnist_sample, synthetic_sar
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
 
-from .latent_maps import precompute_latent_maps
 from .report import plot_training_curves, write_results_markdown
 
 CHECKPOINTS = Path("checkpoints")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -10,9 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-
-def read_log(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+from rfi_models.training_log import read_training_log
 
 
 def plot_training_curves(folder: Path) -> list[Path]:
@@ -20,16 +17,14 @@ def plot_training_curves(folder: Path) -> list[Path]:
     written = []
     (folder / "curves").mkdir(exist_ok=True)
     for log in sorted((folder / "logs").glob("*.jsonl")):
-        records = read_log(log)
-        steps = [r for r in records if r["event"] == "step"]
-        epochs = [r for r in records if r["event"] == "epoch"]
-        if not steps:
+        history = read_training_log(log)
+        if not history.steps:
             continue
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-        left.plot([r["step"] for r in steps], [r["loss"] for r in steps], lw=0.8)
+        left.plot(history.steps, history.step_losses, lw=0.8)
         left.set(title=f"{log.stem}: training loss", xlabel="step", ylabel="loss", yscale="log")
-        right.plot([r["epoch"] for r in epochs], [r["val_loss"] for r in epochs], "o-", label="validation loss")
-        right.plot([r["epoch"] for r in epochs], [r["train_loss"] for r in epochs], "s--", label="training loss")
+        right.plot(history.epochs, history.val_losses, "o-", label="validation loss")
+        right.plot(history.epochs, history.train_losses, "s--", label="training loss")
         right.set(title="per epoch", xlabel="epoch", ylabel="loss")
         right.legend()
         figure.tight_layout()

@@ -28,7 +28,7 @@ if not selection.models:
 
 if selection.current is not None:
     st.subheader(f"Current image: {selection.current.label}")
-    image_row(channel_views(selection.current.image, selection.domain))
+    image_row(channel_views(selection.current.image, selection.domain), "current_image")
 
 results = checkpoints_folder() / "RESULTS.md"
 if results.exists():

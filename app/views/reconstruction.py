@@ -21,7 +21,7 @@ st.caption(
 views = reconstruct_all(selection.models, image, selection.mask_ratio, selection.seed)
 
 st.subheader("Original")
-image_row(channel_views(image, selection.domain))
+image_row(channel_views(image, selection.domain), "original")
 
 for view in views:
     quality = view.quality
@@ -33,4 +33,4 @@ for view in views:
     panels = [(f"{seen} ({c})", p) for c, p in channel_views(view.model_input, selection.domain)[:1]]
     panels += [(f"reconstruction ({c})", p) for c, p in channel_views(view.reconstruction, selection.domain)]
     panels.append(("absolute error", heat_colours(view.error)))
-    image_row(panels)
+    image_row(panels, f"reconstruction_{view.family}")

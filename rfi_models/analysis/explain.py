@@ -229,9 +229,12 @@ def deletion_curve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fractions [steps + 1] and the target after removing (zeroing) that fraction of the most-explained pixels.
 
-    All fractions run as one batch. A map that finds what drives the target changes it fastest.
+    Only pixels that removal can change are ranked: those with a finite map value (not a hidden MAE patch)
+    and a non-zero value in some channel (zeroing a black MNIST background pixel does nothing). All
+    fractions run as one batch. A map that finds what drives the target changes it fastest.
     """
-    order = np.argsort(-np.nan_to_num(explanation, nan=-np.inf).ravel(), kind="stable")
+    candidates = np.flatnonzero(np.isfinite(explanation).ravel() & (x[0] != 0).any(dim=0).cpu().numpy().ravel())
+    order = candidates[np.argsort(-explanation.ravel()[candidates], kind="stable")]
     fractions = np.linspace(0, 1, steps + 1)
     batch = x[:1].repeat(steps + 1, 1, 1, 1).clone()
     flat = batch.view(steps + 1, batch.shape[1], -1)
@@ -244,3 +247,95 @@ def deletion_curve(
 def deletion_area(values: np.ndarray) -> float:
     """Normalised area under a deletion curve (trapezoid over fractions 0..1)."""
     return float(np.trapezoid(values, dx=1 / (len(values) - 1)))
+
+
+@dataclass
+class ExplanationScore:
+    """How one [H, W] explanation map does: agreement with the RFI mask, and its deletion curve."""
+
+    name: str
+    rfi_auc: float  # ROC-AUC of the map against the RFI mask; NaN when the truth is unknown
+    deletion_change: float  # mean |target change| over the deletion curve: higher = found what drives it sooner
+    fractions: np.ndarray  # [steps + 1] share of pixels removed
+    deletion: np.ndarray  # [steps + 1] the target after removing them
+
+
+def score_explanations(
+    model: Autoencoder,
+    x: torch.Tensor,
+    maps: dict[str, np.ndarray],
+    truth: np.ndarray | None = None,
+    target: str = "reconstruction_error",
+    mask_ratio: float = 0.0,
+    seed: int = 0,
+    steps: int = 10,
+) -> list[ExplanationScore]:
+    """Score every named map [H, W] for one image x [1, C, H, W]: RFI-mask ROC-AUC (when `truth` is given) and
+    the deletion curve of `target` (region targets are scored on the whole image)."""
+    deletion_target = "reconstruction_error" if target == "region_error" else target
+    scores = []
+    for name, explanation in maps.items():
+        auc = map_auc(explanation, truth, x[0].cpu().numpy()) if truth is not None else float("nan")
+        fractions, values = deletion_curve(model, x, explanation, deletion_target, steps, mask_ratio, seed)
+        scores.append(ExplanationScore(name, auc, deletion_area(np.abs(values - values[0])), fractions, values))
+    return scores
+
+
+# ------------------------------------------------------------------------------------------- one image, all models
+@dataclass(frozen=True)
+class ExplainSettings:
+    fusion: str = "mean"
+    discard_ratio: float = 0.0
+    block: int = -1  # CLS attention block (-1: the last)
+    head: int = 0
+    method: str = "saliency"
+    target: str = "reconstruction_error"
+    region: tuple[tuple[int, int], tuple[int, int]] | None = None  # ((row0, row1), (col0, col1)) for region_error
+    mask_ratio: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Explanations:
+    maps: dict[str, dict[str, np.ndarray]]  # family -> map name -> [H, W] (NaN on hidden MAE patches)
+    scores: dict[str, list[ExplanationScore]]  # family -> scores of its maps, plus a random reference map
+    truth_known: bool
+
+
+def region_mask(region, size: tuple[int, int]) -> np.ndarray | None:
+    if region is None:
+        return None
+    (row0, row1), (col0, col1) = region
+    mask = np.zeros(size, dtype=bool)
+    mask[row0:row1, col0:col1] = True
+    return mask
+
+
+def explain_models(
+    models: dict[str, Autoencoder], image: np.ndarray, truth: np.ndarray | None, settings: ExplainSettings
+) -> Explanations:
+    """For one image [C, H, W] in [0, 1]: the MAE's rollout and CLS attention, every model's Captum map, and
+    their scores (RFI-mask ROC-AUC when `truth` [H, W] is known, deletion curves)."""
+    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
+    region = region_mask(settings.region, image.shape[1:])
+    captum_name = settings.method.replace("_", " ")
+    maps: dict[str, dict[str, np.ndarray]] = {}
+    scores: dict[str, list[ExplanationScore]] = {}
+    reference = np.random.default_rng(settings.seed).random(image.shape[1:])
+    for family, model in models.items():
+        maps[family] = {}
+        if isinstance(model, MaskedAutoencoder):
+            patch = model.config.patch_size
+            grid = attention_rollout(model, x, settings.mask_ratio, settings.seed, settings.fusion,
+                                     settings.discard_ratio)  # fmt: skip
+            maps[family]["rollout"] = grid.to_pixels(patch)
+            block = settings.block if settings.block >= 0 else model.config.depth - 1
+            attention = cls_attention(model, x, block, settings.head, settings.mask_ratio, settings.seed)
+            maps[family][f"CLS attention b{block} h{settings.head}"] = attention.to_pixels(patch)
+        attribution = attribute(model, x, settings.method, settings.target, settings.mask_ratio, settings.seed, region)
+        maps[family][captum_name] = heatmap(attribution)
+        scored = {**maps[family], "random": reference}
+        scores[family] = score_explanations(
+            model, x, scored, truth, settings.target, settings.mask_ratio, settings.seed
+        )
+    return Explanations(maps, scores, truth is not None)

@@ -50,6 +50,7 @@ class Projection:
     dims: int = 2
     params: dict = field(default_factory=dict)  # umap: n_neighbors, min_dist; tsne: perplexity; all: seed
     placement_neighbours: int = 10
+    embedder: object = field(default=None, init=False, repr=False)  # the fitted UMAP, when fitted here
 
     def fit(self, latents: np.ndarray) -> np.ndarray:
         """Fit on latents [N, D]; returns coordinates [N, dims]."""
@@ -58,10 +59,7 @@ class Projection:
         if self.dims not in (2, 3):
             raise ValueError(f"dims must be 2 or 3, got {self.dims}")
         seed = int(self.params.get("seed", 0))
-        self.scaler = StandardScaler().fit(latents)
-        scaled = self.scaler.transform(latents)
-        self.reducer = PCA(min(REDUCED_DIMS, *scaled.shape), random_state=seed).fit(scaled)
-        self.reduced = self.reducer.transform(scaled)
+        self.fit_reduction(latents)
         if self.method == "pca":
             self.coords = self.reduced[:, : self.dims].copy()
             if self.coords.shape[1] < self.dims:
@@ -81,9 +79,29 @@ class Projection:
             self.coords = TSNE(self.dims, perplexity=perplexity, random_state=seed, init="pca").fit_transform(
                 self.reduced
             )
-        self.neighbours = NearestNeighbors(n_neighbors=min(self.placement_neighbours, len(latents))).fit(self.reduced)
         self.coords = np.asarray(self.coords, dtype=np.float32)
         return self.coords
+
+    @classmethod
+    def from_coordinates(cls, method: str, latents: np.ndarray, coords: np.ndarray, params=None) -> Projection:
+        """A projection whose coordinates [N, dims] were computed earlier (the precomputed maps).
+
+        Only the standardisation, the PCA reduction and the neighbour index are fitted (fast); new samples
+        are placed exactly for PCA and by their neighbours otherwise (a stored map keeps no UMAP model).
+        """
+        projection = cls(method, coords.shape[1], dict(params or {}))
+        projection.fit_reduction(latents)
+        projection.coords = np.asarray(coords, dtype=np.float32)
+        return projection
+
+    def fit_reduction(self, latents: np.ndarray) -> None:
+        """Standardise, reduce with PCA to at most REDUCED_DIMS, and index the reduced latents for neighbours."""
+        self.scaler = StandardScaler().fit(latents)
+        scaled = self.scaler.transform(latents)
+        seed = int(self.params.get("seed", 0))
+        self.reducer = PCA(min(REDUCED_DIMS, *scaled.shape), random_state=seed).fit(scaled)
+        self.reduced = self.reducer.transform(scaled)
+        self.neighbours = NearestNeighbors(n_neighbors=min(self.placement_neighbours, len(latents))).fit(self.reduced)
 
     def reduce(self, latents: np.ndarray) -> np.ndarray:
         return self.reducer.transform(self.scaler.transform(latents))
@@ -93,7 +111,7 @@ class Projection:
         reduced = self.reduce(latents)
         if self.method == "pca":
             return np.pad(reduced, ((0, 0), (0, max(0, self.dims - reduced.shape[1]))))[:, : self.dims]
-        if self.method == "umap":
+        if self.method == "umap" and self.embedder is not None:
             return np.asarray(self.embedder.transform(reduced), dtype=np.float32)
         distances, indices = self.neighbours.kneighbors(reduced)
         weights = 1.0 / np.maximum(distances, 1e-9)

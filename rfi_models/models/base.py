@@ -90,6 +90,14 @@ class Autoencoder(nn.Module, ABC):
                 f"got {list(x.shape)}"
             )
 
+    def parameter_counts(self) -> dict[str, int]:
+        """Trainable parameters per top-level part (e.g. encoder blocks, decoder), in definition order."""
+        counts: dict[str, int] = {}
+        for name, parameter in self.named_parameters():
+            part = name.split(".")[0]
+            counts[part] = counts.get(part, 0) + parameter.numel()
+        return counts
+
     @property
     @abstractmethod
     def latent_dim(self) -> int: ...

@@ -1,0 +1,62 @@
+"""Everything the app keeps between reruns. Models, detectors and maps are loaded once per process
+(`st.cache_resource`) and shared by every session, so they are never mutated; results of computations are
+cached per input (`st.cache_data`). Arguments starting with "_" are not hashed: the checkpoint paths passed
+beside them are the cache key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+import rfi_models
+from rfi_models.analysis import Detector, Projection, cluster_quality
+from rfi_models.analysis.explain import ExplainSettings, explain_models
+from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
+
+
+@st.cache_resource(show_spinner=False)
+def shared_model(path: str):
+    """One model per checkpoint and process, shared by every session: never mutated."""
+    return rfi_models.load_checkpoint(path)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def explanations(checkpoints: tuple[str, ...], image: np.ndarray, truth, settings: ExplainSettings, _models):
+    return explain_models(_models, image, truth, settings)
+
+
+@st.cache_resource(show_spinner="Calibrating the detector on synthetic validation patches…")
+def detector(checkpoint: str, method: str) -> Detector:
+    """A SAR checkpoint's detector with its calibrated threshold, or the baseline (checkpoint == 'baseline')."""
+    return Detector.baseline() if checkpoint == "baseline" else Detector.from_checkpoint(checkpoint, method)
+
+
+@st.cache_resource(show_spinner="Loading the latent maps…")
+def latent_maps(checkpoints: tuple[tuple[str, str], ...], domain: str, folder: str) -> LatentMaps:
+    """The gallery's latent maps for (family, checkpoint path) pairs: the precomputed file when every checkpoint is
+    a shipped one it covers, else computed here once (latents and errors; projections on demand)."""
+    stored_path = Path(folder) / f"latents_{domain}.npz"
+    stored = read_latent_maps(stored_path) if stored_path.exists() else None
+    if stored is not None and all(
+        Path(path).name == f"{family}_{domain}.safetensors" and family in stored.maps for family, path in checkpoints
+    ):
+        return stored
+    return live_latent_maps({family: shared_model(path)[0] for family, path in checkpoints}, domain)
+
+
+@st.cache_resource(show_spinner="Computing the projection…", max_entries=64)
+def projection(
+    checkpoints: tuple[tuple[str, str], ...], domain: str, folder: str, family: str, method: str, dims: int,
+    params: tuple,
+) -> Projection:  # fmt: skip
+    return projection_of(latent_maps(checkpoints, domain, folder).maps[family], method, dims, dict(params))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cluster_table(checkpoints, domain: str, folder: str, family: str, method: str, dims: int, params: tuple) -> dict:
+    maps = latent_maps(checkpoints, domain, folder)
+    labels = maps.labels if maps.labels is not None else (maps.rfi_fraction > 0).astype(int)
+    coords = projection(checkpoints, domain, folder, family, method, dims, params).coords
+    return cluster_quality(maps.maps[family].latents, coords, labels)

@@ -1,0 +1,37 @@
+"""The JSON-lines training log written by `python -m train` (one record per line, see train/engine.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class TrainingLog:
+    steps: list[int]  # optimiser step of each logged training loss
+    step_losses: list[float]  # running mean of the training loss over the last logging interval
+    epochs: list[int]
+    train_losses: list[float]  # per epoch
+    val_losses: list[float]  # per epoch, on the validation split
+
+
+def read_training_log(path: str | Path) -> TrainingLog:
+    """Parse a log; lines that are not JSON objects (e.g. a line cut off by a crash) are skipped."""
+    records = []
+    for line in Path(path).read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    steps = [r for r in records if r.get("event") == "step"]
+    epochs = [r for r in records if r.get("event") == "epoch"]
+    return TrainingLog(
+        [r["step"] for r in steps],
+        [r["loss"] for r in steps],
+        [r["epoch"] for r in epochs],
+        [r["train_loss"] for r in epochs],
+        [r["val_loss"] for r in epochs],
+    )
