@@ -12,6 +12,7 @@ import streamlit as st
 
 import rfi_models
 from rfi_models.analysis import Detector, Projection, cluster_quality
+from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
 
@@ -28,9 +29,12 @@ def explanations(checkpoints: tuple[str, ...], image: np.ndarray, truth, setting
 
 
 @st.cache_resource(show_spinner="Calibrating the detector on synthetic validation patches…")
-def detector(checkpoint: str, method: str) -> Detector:
-    """A SAR checkpoint's detector with its calibrated threshold, or the baseline (checkpoint == 'baseline')."""
-    return Detector.baseline() if checkpoint == "baseline" else Detector.from_checkpoint(checkpoint, method)
+def detector(checkpoint: str, method: str, folder: str) -> Detector:
+    """A SAR checkpoint's detector with its calibrated threshold, or the baseline (checkpoint == 'baseline') with
+    the threshold recorded in folder/results.json (calibrated here when there is none)."""
+    if checkpoint == "baseline":
+        return Detector.baseline(recorded_baseline_threshold(folder))
+    return Detector.from_checkpoint(checkpoint, method)
 
 
 @st.cache_resource(show_spinner="Loading the latent maps…")

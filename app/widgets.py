@@ -24,12 +24,17 @@ def image_row(panels: list[tuple[str, object]], download: str, min_columns: int 
     )
 
 
-def figure(chart, key: str, select: bool = False):
-    """A plotly figure with its PNG export button; with `select`, box/lasso selections rerun the page."""
-    if select:
-        return st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT, on_select="rerun",
-                               selection_mode=("box", "lasso"))  # fmt: skip
-    return st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT)
+def figure(chart, key: str) -> None:
+    """A plotly figure with its PNG export button."""
+    st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT)
+
+
+def selectable_figure(chart, key: str) -> list[int]:
+    """A plotly figure whose box/lasso selections rerun the page; returns the selected points' customdata ids."""
+    event = st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT, on_select="rerun",
+                            selection_mode=("box", "lasso"))  # fmt: skip
+    points = (event or {}).get("selection", {}).get("points", [])
+    return [int(p["customdata"]) for p in points if "customdata" in p]
 
 
 def start_page(title: str, need_image: bool = True):

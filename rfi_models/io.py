@@ -42,11 +42,14 @@ from .data.quicklook import db_to_quicklook
 DOMAINS = ("mnist", "sar")
 MAX_PIXELS = 8192 * 8192  # per band
 MAX_FILE_BYTES = 1 << 30
+MAX_TIFF_PAGES = 64  # room for overview pyramids; a chain of millions of pages is refused unread
 MIN_SIDE = {"mnist": 8, "sar": 20}
 CHANNELS = {"mnist": 1, "sar": 2}
+MAX_BANDS = 5  # an axis this short is taken for bands when telling the layout
 MNIST_SIZE = 28
 GRD_AMPLITUDE_CALIBRATION_DB = 53.5  # 20 log10 of Sentinel-1 IW GRD's typical sigma0 calibration constant
 DB_RANGE = (-80.0, 40.0)
+VALUE_BLOCK_PIXELS = 1 << 20  # pixels converted at a time by apply_value_rule
 
 ACCEPTED = (
     "accepted: .npy/.npz arrays (H x W x C or C x H x W; uint8, uint16 or float), "
@@ -132,24 +135,45 @@ def decode_pil(data: bytes, domain: str) -> np.ndarray:
             array = np.asarray(gray, dtype=np.float32)
     except InputError:
         raise
-    except Image.DecompressionBombError as err:
-        raise InputError(f"image is too large ({err}); at most {MAX_PIXELS:,} pixels are accepted") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+    except Image.DecompressionBombError:
+        raise InputError(
+            f"image is too large (its header claims over {Image.MAX_IMAGE_PIXELS:,} pixels, a possible "
+            f"decompression bomb); at most {MAX_PIXELS:,} pixels per band are accepted"
+        ) from None
+    except UnidentifiedImageError:
+        raise InputError(f"corrupt or truncated PNG/JPEG: its header cannot be read; {ACCEPTED}") from None
+    except (OSError, SyntaxError, ValueError) as err:
         raise InputError(f"corrupt or truncated image file ({err}); {ACCEPTED}") from None
     return array / (255.0 if gray.mode == "L" else max(float(array.max()), 1.0))
+
+
+def check_page_count(tif: tifffile.TiffFile) -> None:
+    """Refuse TIFFs with more than MAX_TIFF_PAGES pages, walking no further than that limit."""
+    try:
+        tif.pages[MAX_TIFF_PAGES]
+    except IndexError:
+        return
+    raise InputError(
+        f"the TIFF has more than {MAX_TIFF_PAGES} pages; accepted: one page (1 or 2 bands) or two pages (VV, VH), "
+        "plus reduced-resolution overviews"
+    )
 
 
 def decode_tiff(data: bytes) -> np.ndarray:
     """TIFF -> its array, size-checked from the header before decoding."""
     try:
         with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            check_page_count(tif)
             series = tif.series
             if not series:
                 raise InputError("the TIFF holds no image")
             if len(series) > 1:
                 shapes = [s.shape for s in series]
                 if len(set(shapes)) != 1 or len(shapes) > 2:
-                    raise InputError(f"multi-page TIFF with {len(series)} different images {shapes}; {ACCEPTED}")
+                    raise InputError(
+                        f"TIFF with {len(series)} images of shapes {shapes}; accepted: one image of 1 or 2 bands, "
+                        "or two pages of the same size (VV, VH)"
+                    )
                 for s in series:
                     check_pixel_count(s.shape)
                 return np.stack([s.asarray() for s in series])
@@ -208,16 +232,25 @@ def decode_npz(data: bytes) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------- arrays
 def to_channels_first(array: np.ndarray) -> np.ndarray:
-    """2-D or 3-D array in H x W, H x W x C or C x H x W -> [C, H, W] (channels last wins when ambiguous)."""
+    """2-D or 3-D array in H x W, H x W x C or C x H x W -> [C, H, W].
+
+    The bands are the last axis if it has at most MAX_BANDS entries, else the first if that has; neither is
+    an InputError.
+    """
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 2:
         return array[None]
     if array.ndim != 3:
         raise InputError(f"expected a 2-D or 3-D image array, got shape {array.shape}")
-    if array.shape[-1] <= 5 or array.shape[0] > 5:
+    if array.shape[-1] <= MAX_BANDS:
         return np.moveaxis(array, -1, 0)
-    return array
+    if array.shape[0] <= MAX_BANDS:
+        return array
+    raise InputError(
+        f"cannot tell the bands of an array of shape {array.shape}: neither its first nor its last axis has at most "
+        f"{MAX_BANDS} entries; give H x W x C or C x H x W with 1 band (MNIST) or 2 bands (SAR: VV, VH)"
+    )
 
 
 def check_value_type(array: np.ndarray) -> None:
@@ -237,7 +270,7 @@ def value_rule(dtype: np.dtype, low: float, high: float, domain: str) -> str:
     if dtype.kind in "ui":
         if low < 0:
             raise InputError(f"negative integer values (min {low:g}); accepted: unsigned 8- or 16-bit data")
-        if dtype != np.uint16 and high <= 255:
+        if not (dtype.kind == "u" and dtype.itemsize == 2) and high <= 255:  # uint16 of either byte order
             return "byte"
         if high > 65535:
             raise InputError(f"integer values up to {high:g} are not understood; accepted: 8- or 16-bit data")
@@ -255,7 +288,20 @@ def value_rule(dtype: np.dtype, low: float, high: float, domain: str) -> str:
 
 
 def apply_value_rule(array: np.ndarray, rule: str) -> np.ndarray:
-    """Raw values -> float32 in [0, 1] by a rule of `value_rule`; exact zeros stay 0 (no-data)."""
+    """Raw values [..., H, W] -> float32 in [0, 1] by a rule of `value_rule`; exact zeros stay 0 (no-data).
+
+    Converted in blocks of rows, so the temporaries stay small next to the float32 result.
+    """
+    out = np.empty(array.shape, dtype=np.float32)
+    rows = max(1, VALUE_BLOCK_PIXELS // max(1, array.shape[-1]))
+    for index in np.ndindex(array.shape[:-2]):
+        for top in range(0, array.shape[-2], rows):
+            out[index][top : top + rows] = convert_values(array[index][top : top + rows], rule)
+    return out
+
+
+def convert_values(array: np.ndarray, rule: str) -> np.ndarray:
+    """One block of `apply_value_rule`."""
     values = np.asarray(array, dtype=np.float64 if array.dtype.kind == "f" else np.float32)
     if rule == "unit":
         return values.astype(np.float32)
@@ -284,6 +330,12 @@ def check_bands_and_size(image: np.ndarray, domain: str) -> None:
     side = MIN_SIDE[domain]
     if min(height, width) < side:
         raise InputError(f"image of {height} x {width} is too small: at least {side} x {side} pixels are needed")
+
+
+def check_has_data(pixels: np.ndarray) -> None:
+    """Refuse an image whose every pixel is 0: no-data only, nothing to analyse."""
+    if not pixels.any():
+        raise InputError("every pixel is 0 (no-data): the image is empty; give one with data")
 
 
 # ------------------------------------------------------------------------------------------- MNIST
@@ -326,6 +378,7 @@ def read_image(source: str | Path | bytes | BinaryIO, domain: str) -> np.ndarray
         raw = {"tiff": decode_tiff, "npy": lambda d: read_npy_array(io.BytesIO(d)), "npz": decode_npz}[kind](data)
         image = to_unit_range(to_channels_first(raw), domain)
     check_bands_and_size(image, domain)
+    check_has_data(image)
     if domain == "mnist":
         image = to_mnist_digit(image[0])[None]
     return np.ascontiguousarray(image, dtype=np.float32)
@@ -371,6 +424,7 @@ def open_scene(path: str | Path) -> tuple[np.ndarray, Callable[[np.ndarray], np.
     sample = np.asarray(scene[:, ::step, ::step])
     if sample.dtype.kind == "f" and not np.isfinite(sample).all():
         raise InputError("the image contains NaN or Inf values; replace them (no-data is exact 0)")
+    check_has_data(sample)
     rule = value_rule(sample.dtype, float(sample.min()), float(sample.max()), "sar")
 
     def to_unit(block: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ not what the models learned (test_shipped.py does that).
 """
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -22,13 +23,33 @@ TINY = {
 }
 
 
+SAR_TINY = {
+    "mae": dict(TINY["mae"]),
+    "cae": dict(channels=(4, 4), latent_dim=8),
+    "dae": {},
+}
+
+
+def write_tiny_checkpoints(folder, domain: str, overrides_by_family: dict, **info) -> None:
+    for family, overrides in overrides_by_family.items():
+        model = rfi_models.create_model(family, domain, **overrides)
+        rfi_models.save_checkpoint(model, folder / f"{family}_{domain}.safetensors", domain=domain, **info)
+
+
 @pytest.fixture
 def checkpoints(tmp_path, monkeypatch):
     monkeypatch.setenv("RFI_MODELS_CHECKPOINTS", str(tmp_path))
-    for family, overrides in TINY.items():
-        model = rfi_models.create_model(family, "mnist", **overrides)
-        rfi_models.save_checkpoint(model, tmp_path / f"{family}_mnist.safetensors", domain="mnist")
+    write_tiny_checkpoints(tmp_path, "mnist", TINY)
     return tmp_path
+
+
+@pytest.fixture
+def sar_checkpoints(checkpoints):
+    """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
+    thresholds = {f"rfi_threshold_{method}": 0.01 for method in ("rfi", "error", "ssim")}
+    write_tiny_checkpoints(checkpoints, "sar", SAR_TINY, metrics=thresholds)
+    (checkpoints / "results.json").write_text(json.dumps({"sar": {"baseline": {"threshold": 6.0}}}))
+    return checkpoints
 
 
 def start(page: str | None = None) -> AppTest:
@@ -92,3 +113,79 @@ def test_url_holds_the_view(checkpoints):
     app = start()
     app.sidebar.slider(key="mask_ratio").set_value(0.5).run()
     assert app.query_params["mask"] == ["0.5"] or app.query_params["mask"] == "0.5"
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_explain_page_shows_rollout_next_to_captum_and_scores_them(checkpoints):
+    app = start("views/explain.py")
+    headers = [h.value for h in app.subheader]
+    assert {"MAE", "CAE", "DAE", "Compared by numbers"} <= set(headers)
+    table = app.dataframe[0].value
+    mae_maps = set(table[table["model"] == "mae"]["map"])
+    assert {"rollout", "saliency", "random"} <= mae_maps and any(m.startswith("CLS attention") for m in mae_maps)
+    assert set(table["model"]) == {"mae", "cae", "dae"}
+    app.selectbox(key="fusion").set_value("max").run()
+    app.selectbox(key="captum_method").set_value("integrated_gradients").run()
+    app.selectbox(key="captum_target").set_value("region_error").run()
+    assert not app.exception and not app.error
+    assert "integrated gradients" in set(app.dataframe[0].value["map"])
+
+
+def test_latent_page_places_the_current_image_and_rates_clusters(checkpoints):
+    app = start("views/latent.py")
+    assert not app.exception
+    headers = [h.value for h in app.subheader]
+    assert any("nearest neighbours" in h for h in headers)
+    quality = app.dataframe[0].value
+    assert list(quality["model"]) == ["MAE", "CAE", "DAE"] and quality["trustworthiness"].between(0, 1).all()
+    app.selectbox(key="colour_by").set_value("model").run()
+    assert not app.exception
+    app.radio(key="projection_dims").set_value(3)
+    app.button[0].click().run()  # the form's Compute button
+    assert not app.exception and "3-D" in " ".join(app.caption.values)
+
+
+def test_models_page_lists_parts_curves_and_weights(checkpoints):
+    app = start("views/models.py")
+    assert not app.exception
+    assert len(app.tabs) == 3
+    assert any("parameters, latent size" in h.value for h in app.subheader)
+
+
+def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_checkpoints):
+    app = start()
+    app.sidebar.radio(key="domain").set_value("sar").run()
+    app.sidebar.radio(key="sar_source").set_value("generate").run()
+    app.switch_page("views/detection.py").run()
+    assert not app.exception and not app.error
+    summary = app.dataframe[0].value
+    assert list(summary["detector"]) == ["BASELINE", "MAE", "CAE", "DAE"]
+    assert summary["roc_auc"].between(0, 1).all()
+
+    app.radio(key="detection_source").set_value("upload a scene").run()
+    scene = (np.random.default_rng(0).random((400, 720, 2)) * 255).astype(np.uint8)  # H x W x C, not a patch size
+    app.file_uploader(key="scene_upload").upload("scene.npy", npy_bytes(scene), "application/octet-stream").run()
+    assert not app.exception and not app.error
+    assert "400 x 720 px" in " ".join(app.caption.values)
+
+    app.file_uploader(key="scene_upload").upload("three.npy", npy_bytes(scene[..., :1].repeat(3, -1)),
+                                                 "application/octet-stream").run()  # fmt: skip
+    assert not app.exception
+    assert "Upload refused" in app.error[0].value
+
+
+def test_detection_page_asks_for_sar(checkpoints):
+    app = start("views/detection.py")
+    assert "switch the domain to SAR" in app.info[0].value
+
+
+def test_talk_mode_is_kept_in_the_url(checkpoints):
+    app = start("views/reconstruction.py")
+    app.sidebar.toggle(key="talk").set_value(True).run()
+    assert not app.exception
+    assert app.query_params["talk"] in (["1"], "1")

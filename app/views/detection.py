@@ -5,7 +5,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 from cache import detector
-from sidebar import UPLOAD_TYPES
+from sidebar import UPLOAD_TYPES, checkpoints_folder
 from widgets import image_row, start_page
 
 from rfi_models.analysis import METHODS
@@ -65,7 +65,7 @@ if stride > 1:
 rows = []
 for name in chosen:
     source_path = "baseline" if name == "baseline" else str(selection.checkpoints[name])
-    found = detector(source_path, method)
+    found = detector(source_path, method, str(checkpoints_folder()))
     key = (source_path, method if name != "baseline" else "", digest)
     if key not in scores_of:
         tiles = count_tiles((height, width), found.tile)

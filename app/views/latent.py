@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from cache import cluster_table, latent_maps, projection
 from sidebar import checkpoints_folder
-from widgets import figure, image_row, start_page, talk_mode
+from widgets import figure, image_row, selectable_figure, start_page, talk_mode
 
 from rfi_models.analysis import extract_latents, reconstruct_all
 from rfi_models.analysis.latent import PROJECTIONS
@@ -82,8 +82,10 @@ if colour_by == "model":  # every model in one map, each standardised so their s
         title=f"{title}, models overlaid (standardised)", placed=np.concatenate(stars) if stars else None,
         sample_ids=np.concatenate(ids), talk=talk_mode(),
     )  # fmt: skip
-    event = figure(chart, "latent_all", select=int(dims) == 2)
-    selected_rows = [int(p["customdata"]) for p in (event.selection.points if event else [])]
+    if int(dims) == 2:
+        selected_rows = selectable_figure(chart, "latent_all")
+    else:
+        figure(chart, "latent_all")
 else:
     columns = st.columns(1 if talk_mode() else len(shown))
     for column, family in zip(columns * len(shown), shown, strict=False):
@@ -94,8 +96,10 @@ else:
             talk=talk_mode(),
         )  # fmt: skip
         with column:
-            event = figure(chart, f"latent_{family}", select=int(dims) == 2)
-        selected_rows += [int(p["customdata"]) for p in (event.selection.points if event else [])]
+            if int(dims) == 2:
+                selected_rows += selectable_figure(chart, f"latent_{family}")
+            else:
+                figure(chart, f"latent_{family}")
 if int(dims) == 3:
     st.caption("Box and lasso selection work on 2-D maps; 3-D maps can be rotated and zoomed.")
 

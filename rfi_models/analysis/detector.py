@@ -8,6 +8,7 @@ threshold on synthetic validation patches (seed of the "val" split, never the te
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,14 @@ class Detector:
     def score(self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None) -> np.ndarray:
         """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20)."""
         return score_tiled(self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress)
+
+
+def recorded_baseline_threshold(folder: str | Path) -> float | None:
+    """The baseline's calibrated threshold recorded by `python -m train.evaluate` in folder/results.json, if any."""
+    try:
+        return float(json.loads((Path(folder) / "results.json").read_text())["sar"]["baseline"]["threshold"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def store_calibrated_thresholds(path: str | Path, methods: tuple[str, ...] = METHODS) -> dict[str, float]:
