@@ -1,0 +1,167 @@
+"""The real app in a real browser: `streamlit run` headless on a free port with the shipped checkpoints, driven
+by Debian's Chromium through Playwright. Visits every page, uploads a file, moves the mask slider, makes a box
+selection on a latent map, and asserts that no exception element ever appears. Screenshots go to build/e2e/.
+
+Needs /usr/bin/chromium (`apt-get install chromium`, done by .ci/run) and the playwright package (no browser
+download: Playwright drives the system Chromium). Skipped when either is missing, unless RFI_E2E_REQUIRED=1,
+which CI sets so that a missing browser fails instead of hiding.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rfi_models.data import load_mnist_sample
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "build" / "e2e"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+if not CHROMIUM.exists() and os.environ.get("RFI_E2E_REQUIRED") != "1":
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("RFI_E2E_REQUIRED") != "1" else None
+if sync_api is None:
+    from playwright import sync_api
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int, timeout: float = 90.0) -> subprocess.Popen:
+    """`streamlit run` headless on the shipped checkpoints; returns once the health endpoint answers."""
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = os.environ | {"RFI_MODELS_CHECKPOINTS": str(ROOT / "checkpoints")}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError(f"streamlit did not start: {server.stderr.read().decode(errors='replace')[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    port = free_port()
+    server = start_server(port)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page.goto(f"http://127.0.0.1:{port}/")
+            settle(page)
+            yield page
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def settle(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the script run has finished: the page has a title and no 'running' status widget."""
+    page.wait_for_selector("h1", timeout=timeout_ms)
+    page.wait_for_timeout(400)  # a rerun triggered by the last action starts within this
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms, polling=200
+    )
+    page.wait_for_timeout(300)
+
+
+def assert_clean(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, f"{name}: {exceptions.first.inner_text()[:500]}"
+
+
+def open_page(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    settle(page)
+    assert page.locator("h1", has_text=title).count() >= 1 or title == "Home"
+
+
+def digit_png(tmp_path: Path) -> Path:
+    digit = 255 - np.kron(load_mnist_sample()[0][3], np.ones((4, 4), np.uint8))  # dark on light, 112 x 112
+    path = tmp_path / "digit.png"
+    buffer = io.BytesIO()
+    Image.fromarray(digit).save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_every_page_in_a_real_browser(browser_page, tmp_path):
+    page = browser_page
+    assert page.locator("h1", has_text="MAE vs CAE vs DAE").count() == 1
+    assert_clean(page, "01_home")
+
+    open_page(page, "Reconstruction")
+    caption = page.locator('[data-testid="stCaptionContainer"]').first
+    assert "mask ratio 0.75" in caption.inner_text()
+    slider = page.locator('[data-testid="stSidebar"] input[type="range"][aria-label="Mask ratio (MAE)"]')
+    slider.focus()
+    for _ in range(2):
+        slider.press("ArrowRight")
+    settle(page)
+    assert "mask ratio 0.85" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    assert_clean(page, "02_reconstruction_mask_0.85")
+
+    page.locator('[data-testid="stSidebar"] label', has_text="upload").first.click()
+    settle(page)
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(digit_png(tmp_path)))
+    settle(page)
+    page.wait_for_selector("text=upload digit.png", timeout=60_000)
+    assert_clean(page, "03_reconstruction_upload")
+    page.locator('[data-testid="stSidebar"] label', has_text="gallery").first.click()
+    settle(page)
+
+    open_page(page, "Explain")
+    page.wait_for_selector("text=Compared by numbers", timeout=60_000)
+    assert_clean(page, "04_explain")
+
+    open_page(page, "Latent space")
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=60_000)
+    plot.hover()
+    page.locator('.modebar-btn[data-title="Box Select"]').first.click()
+    area = plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.6, steps=12)
+    page.mouse.up()
+    settle(page)
+    page.wait_for_selector("text=Selection:", timeout=60_000)
+    assert_clean(page, "05_latent_box_selection")
+
+    open_page(page, "Models")
+    assert_clean(page, "06_models")
+
+    page.locator('[data-testid="stSidebar"] label', has_text="SAR").first.click()
+    settle(page)
+    open_page(page, "RFI detection")
+    page.wait_for_selector("text=Summary against the true RFI mask", timeout=120_000)
+    assert_clean(page, "07_rfi_detection")
