@@ -32,6 +32,7 @@ def checkpoints_folder() -> Path:
 
 
 UPLOAD_TYPES = ["npy", "npz", "png", "jpg", "jpeg", "tif", "tiff"]
+MAX_SEED = 10**6
 SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", "upload", "generate"]}
 
 
@@ -46,11 +47,15 @@ class Selection:
     problems: list[str] = field(default_factory=list)  # unreadable checkpoints, bad uploads
 
 
-def query_default(key: str, cast, default):
+def query_default(key: str, cast, default, low=None, high=None):
+    """The URL's value for `key` as `cast`, or `default` when it is missing, malformed or outside [low, high]."""
     try:
-        return cast(st.query_params[key]) if key in st.query_params else default
+        value = cast(st.query_params[key]) if key in st.query_params else default
     except (TypeError, ValueError):
         return default
+    if (low is not None and value < low) or (high is not None and value > high):
+        return default
+    return value
 
 
 def draw_sidebar() -> Selection:
@@ -72,12 +77,15 @@ def draw_sidebar() -> Selection:
         checkpoints[family] = folder / name
         models[family] = shared_model(str(checkpoints[family]))[0]
 
-    source = bar.radio("Image source", SOURCES[domain], horizontal=True, key=f"{domain}_source")
+    sources = SOURCES[domain]
+    wanted_source = query_default("source", str, "gallery")
+    source = bar.radio("Image source", sources, horizontal=True, key=f"{domain}_source",
+                       index=sources.index(wanted_source) if wanted_source in sources else 0)  # fmt: skip
     current = None
     if source == "gallery":
         limit = 9999 if domain == "mnist" else 119
         index = bar.number_input(
-            "Gallery image", 0, limit, min(query_default("image", int, 0), limit), key=f"{domain}_image"
+            "Gallery image", 0, limit, query_default("image", int, 0, 0, limit), key=f"{domain}_image"
         )
         current = gallery_image(domain, int(index))
         st.query_params["image"] = int(index)
@@ -90,15 +98,20 @@ def draw_sidebar() -> Selection:
             except InputError as err:
                 problems.append(f"Upload refused: {err}")
     else:
-        seed = bar.number_input("Generator seed", 0, 10**6, 0, key="generator_seed")
-        rfi = bar.toggle("RFI", value=True, key="generator_rfi")
-        strength = bar.slider("RFI strength (dB above VH)", 1.0, 25.0, 10.0, 0.5, key="generator_strength")
+        patch_seed = query_default("patch", int, 0, 0, MAX_SEED)
+        seed = bar.number_input("Generator seed", 0, MAX_SEED, patch_seed, key="generator_seed")
+        rfi = bar.toggle("RFI", value=query_default("rfi", int, 1) == 1, key="generator_rfi")
+        strength_db = query_default("strength", float, 10.0, 1.0, 25.0)
+        strength = bar.slider("RFI strength (dB above VH)", 1.0, 25.0, strength_db, 0.5, key="generator_strength")
         current = generated_image(int(seed), rfi, strength)
+        st.query_params.update({"patch": int(seed), "rfi": int(rfi), "strength": strength})
 
     talk = bar.toggle("Talk mode", value=query_default("talk", int, 0) == 1, key="talk",
                       help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
-    mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, query_default("mask", float, 0.75), 0.05, key="mask_ratio")
-    seed = int(bar.number_input("Mask / noise seed", 0, 10**6, query_default("seed", int, 0), key="seed"))
+    ratio = query_default("mask", float, 0.75, 0.0, 0.95)
+    mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, ratio, 0.05, key="mask_ratio")
+    url_seed = query_default("seed", int, 0, 0, MAX_SEED)
+    seed = int(bar.number_input("Mask / noise seed", 0, MAX_SEED, url_seed, key="seed"))
     st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})
     st.query_params.update({family: path.name for family, path in checkpoints.items()})
     return Selection(domain, models, checkpoints, current, mask_ratio, seed, problems)

@@ -115,6 +115,23 @@ def test_url_holds_the_view(checkpoints):
     assert app.query_params["mask"] == ["0.5"] or app.query_params["mask"] == "0.5"
 
 
+def test_opening_a_shared_url_restores_the_view(checkpoints):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update({"domain": "mnist", "source": "gallery", "image": "5", "mask": "0.3", "seed": "7"})
+    app.run()
+    app.switch_page("views/reconstruction.py").run()
+    assert not app.exception
+    assert app.caption[0].value.startswith("MNIST test #5") and "mask ratio 0.30" in app.caption[0].value
+    assert "seed 7" in app.caption[0].value
+
+
+def test_a_shared_url_with_nonsense_falls_back_to_defaults(checkpoints):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update({"domain": "radar", "image": "many", "mask": "2.5", "seed": "-1", "source": "x"})
+    app.run()
+    assert not app.exception
+
+
 def npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array)
