@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 import rfi_models
+from rfi_models import CheckpointError
 from rfi_models.analysis import Detector, Projection, cluster_quality
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
@@ -42,7 +43,10 @@ def latent_maps(checkpoints: tuple[tuple[str, str], ...], domain: str, folder: s
     """The gallery's latent maps for (family, checkpoint path) pairs: the precomputed file when every checkpoint is
     a shipped one it covers, else computed here once (latents and errors; projections on demand)."""
     stored_path = Path(folder) / f"latents_{domain}.npz"
-    stored = read_latent_maps(stored_path) if stored_path.exists() else None
+    try:
+        stored = read_latent_maps(stored_path) if stored_path.exists() else None
+    except CheckpointError:  # changed since the manifest was written: not trusted, recomputed instead
+        stored = None
     if stored is not None and all(
         Path(path).name == f"{family}_{domain}.safetensors" and family in stored.maps for family, path in checkpoints
     ):

@@ -21,13 +21,20 @@ Values (see `to_unit_range`): uint8 is the 8-bit quick-look scale (/255). uint16
 are Sentinel-1 GRD amplitude DN, turned into sigma0 dB and mapped onto the quick-look scale (SAR), or
 divided by their type's maximum (MNIST). Floats in [0, 1] are used as they are, floats in [0, 255]
 are divided by 255, and for SAR floats with negative values are sigma0 in dB. Exact zeros stay
-no-data.
+no-data; an image with nothing else is refused.
+
+Limits, from headers: MAX_PIXELS per band, MAX_ARRAY_BYTES decoded (whatever the compression),
+MAX_FILE_BYTES per file, MAX_TIFF_PAGES pages. `open_scene` memory-maps whole scenes up to
+MAX_SCENE_PIXELS per band instead.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -42,6 +49,7 @@ from .data.quicklook import db_to_quicklook
 DOMAINS = ("mnist", "sar")
 MAX_PIXELS = 8192 * 8192  # per band
 MAX_FILE_BYTES = 1 << 30
+MAX_ARRAY_BYTES = 1 << 29  # a decoded array, however compressed: 2 bands of 8192 x 8192 float32
 MAX_TIFF_PAGES = 64  # room for overview pyramids; a chain of millions of pages is refused unread
 MIN_SIDE = {"mnist": 8, "sar": 20}
 CHANNELS = {"mnist": 1, "sar": 2}
@@ -62,6 +70,11 @@ class InputError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------- sources
+def unreadable(path: Path, err: OSError) -> InputError:
+    """The error for an input file the system will not let us read (permissions, a device, ...)."""
+    return InputError(f"{path}: cannot be read ({err.strerror or err})")
+
+
 def read_source_bytes(source: str | Path | bytes | bytearray | memoryview | BinaryIO) -> bytes:
     """The raw bytes of a path, a bytes-like object or an open binary file (e.g. a Streamlit upload)."""
     if isinstance(source, str | Path):
@@ -71,7 +84,10 @@ def read_source_bytes(source: str | Path | bytes | bytearray | memoryview | Bina
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError(f"file is {size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MiB")
-        return path.read_bytes()
+        try:
+            return path.read_bytes()
+        except OSError as err:
+            raise unreadable(path, err) from None
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     elif hasattr(source, "getvalue"):
@@ -111,7 +127,7 @@ def sniff_format(data: bytes) -> str:
 def check_pixel_count(shape: tuple[int, ...], limit: int = MAX_PIXELS) -> None:
     """Refuse shapes whose two largest axes (height and width, whatever the layout) exceed `limit` pixels."""
     largest = sorted((int(v) for v in shape), reverse=True)[:2]
-    if int(np.prod(largest, dtype=np.int64)) > limit:
+    if math.prod(largest) > limit:
         raise InputError(
             f"image of shape {tuple(shape)} is too large: at most {limit:,} pixels per band are accepted"
             + (
@@ -119,6 +135,17 @@ def check_pixel_count(shape: tuple[int, ...], limit: int = MAX_PIXELS) -> None:
                 if limit == MAX_PIXELS
                 else ""
             )
+        )
+
+
+def check_array_size(shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse, from a header alone, arrays over the pixel limit or decoding to more than MAX_ARRAY_BYTES."""
+    check_pixel_count(shape)
+    nbytes = math.prod(int(v) for v in shape) * np.dtype(dtype).itemsize
+    if nbytes > MAX_ARRAY_BYTES:
+        raise InputError(
+            f"image of shape {tuple(shape)} and type {np.dtype(dtype)} decodes to {nbytes / 2**20:,.0f} MiB; "
+            f"at most {MAX_ARRAY_BYTES / 2**20:,.0f} MiB are accepted (e.g. 2 bands of 8192 x 8192 float32)"
         )
 
 
@@ -154,8 +181,8 @@ def check_page_count(tif: tifffile.TiffFile) -> None:
     except IndexError:
         return
     raise InputError(
-        f"the TIFF has more than {MAX_TIFF_PAGES} pages; accepted: one page (1 or 2 bands) or two pages (VV, VH), "
-        "plus reduced-resolution overviews"
+        f"the TIFF has more than {MAX_TIFF_PAGES} pages (or its page chain loops); accepted: one page (1 or 2 bands) "
+        "or two pages (VV, VH), plus reduced-resolution overviews"
     )
 
 
@@ -174,10 +201,9 @@ def decode_tiff(data: bytes) -> np.ndarray:
                         f"TIFF with {len(series)} images of shapes {shapes}; accepted: one image of 1 or 2 bands, "
                         "or two pages of the same size (VV, VH)"
                     )
-                for s in series:
-                    check_pixel_count(s.shape)
+                check_array_size((len(series), *series[0].shape), series[0].dtype)
                 return np.stack([s.asarray() for s in series])
-            check_pixel_count(series[0].shape)
+            check_array_size(series[0].shape, series[0].dtype)
             return series[0].asarray()
     except InputError:
         raise
@@ -191,7 +217,7 @@ def read_npy_header(stream: BinaryIO, limit: int = MAX_PIXELS) -> tuple[tuple[in
         version = np.lib.format.read_magic(stream)
         reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, fortran, dtype = reader(stream)
-    except (ValueError, OSError, SyntaxError, EOFError) as err:
+    except (ValueError, TypeError, OSError, SyntaxError, tokenize.TokenError, EOFError) as err:  # numpy parses a dict
         raise InputError(f"corrupt .npy header ({err}); {ACCEPTED}") from None
     if dtype.hasobject:
         raise InputError("the array holds Python objects (pickled data), which are never loaded; use numeric arrays")
@@ -199,15 +225,24 @@ def read_npy_header(stream: BinaryIO, limit: int = MAX_PIXELS) -> tuple[tuple[in
     return shape, fortran, dtype
 
 
-def read_npy_array(stream: BinaryIO) -> np.ndarray:
-    """Read an .npy stream with its size bounded by its header (a lying zip member cannot inflate it)."""
+def read_npy_array(stream: BinaryIO, size: int) -> np.ndarray:
+    """Read an .npy stream of `size` bytes. What is read is bounded by the header, and the header by the
+    limits and by `size`, so neither a lying header nor a lying zip member can inflate memory."""
     shape, fortran, dtype = read_npy_header(stream)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    check_array_size(shape, dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    available = size - stream.tell()
+    if nbytes > available:
+        raise InputError(f"truncated .npy data: the header declares {nbytes:,} bytes, the file holds {available:,}")
     payload = stream.read(nbytes)
     if len(payload) != nbytes:
         raise InputError(f"truncated .npy data: expected {nbytes} bytes, found {len(payload)}")
     array = np.frombuffer(payload, dtype=dtype)
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+
+
+def decode_npy(data: bytes) -> np.ndarray:
+    return read_npy_array(io.BytesIO(data), len(data))
 
 
 def decode_npz(data: bytes) -> np.ndarray:
@@ -220,13 +255,25 @@ def decode_npz(data: bytes) -> np.ndarray:
         if chosen is None:
             keys = ", ".join(n[:-4] for n in names)
             raise InputError(f"the .npz holds several arrays ({keys}); name the image array 'image'")
-        if archive.getinfo(chosen).file_size > MAX_FILE_BYTES:
-            raise InputError("the .npz array unpacks to more than the size limit (a decompression bomb?)")
+        size = archive.getinfo(chosen).file_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"the .npz array unpacks to {size / 2**20:,.0f} MiB, over the {MAX_FILE_BYTES / 2**20:,.0f} MiB limit "
+                "(a decompression bomb?)"
+            )
         with archive.open(chosen) as member:
-            return read_npy_array(member)
+            return read_npy_array(member, size)
     except InputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as err:
         raise InputError(f"corrupt or truncated .npz ({err}); {ACCEPTED}") from None
 
 
@@ -375,7 +422,7 @@ def read_image(source: str | Path | bytes | BinaryIO, domain: str) -> np.ndarray
     if kind in ("png", "jpeg"):
         image = decode_pil(data, domain)[None]
     else:
-        raw = {"tiff": decode_tiff, "npy": lambda d: read_npy_array(io.BytesIO(d)), "npz": decode_npz}[kind](data)
+        raw = {"tiff": decode_tiff, "npy": decode_npy, "npz": decode_npz}[kind](data)
         image = to_unit_range(to_channels_first(raw), domain)
     check_bands_and_size(image, domain)
     check_has_data(image)
@@ -398,8 +445,12 @@ def open_scene(path: str | Path) -> tuple[np.ndarray, Callable[[np.ndarray], np.
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    with path.open("rb") as f:
-        kind = sniff_format(f.read(64))
+    try:
+        with path.open("rb") as f:
+            head = f.read(64)
+    except OSError as err:
+        raise unreadable(path, err) from None
+    kind = sniff_format(head)
     array = None
     if kind == "npy":
         with path.open("rb") as f:
@@ -410,8 +461,12 @@ def open_scene(path: str | Path) -> tuple[np.ndarray, Callable[[np.ndarray], np.
             raise InputError(f"corrupt or truncated .npy ({err}); {ACCEPTED}") from None
     elif kind == "tiff":
         try:
+            with tifffile.TiffFile(path) as tif:
+                check_page_count(tif)
             array = tifffile.memmap(path, mode="r")
-        except Exception:  # compressed or tiled: not mappable, read it whole below
+        except InputError:
+            raise
+        except Exception:  # compressed, tiled or corrupt: read it whole below (which says what is wrong)
             array = None
         if array is not None:
             check_pixel_count(array.shape, limit=MAX_SCENE_PIXELS)

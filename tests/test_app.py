@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from hostile_corpus import hostile_files
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -206,3 +207,36 @@ def test_talk_mode_is_kept_in_the_url(checkpoints):
     app.sidebar.toggle(key="talk").set_value(True).run()
     assert not app.exception
     assert app.query_params["talk"] in (["1"], "1")
+
+
+@pytest.mark.parametrize("domain", ["mnist", "sar"])
+def test_every_hostile_upload_gets_a_message_and_the_app_keeps_serving(sar_checkpoints, domain):
+    """The hostile corpus through the app, one session: MNIST files into the sidebar's uploader (Reconstruction),
+    SAR files into the RFI page's scene uploader (any size). Refused files show their reason; accepted ones
+    show no error; no exception ever, and the session keeps working afterwards."""
+    cases = [case for case in hostile_files() if case.domain == domain]
+    if domain == "mnist":
+        app = start("views/reconstruction.py")
+        app.sidebar.radio(key="mnist_source").set_value("upload").run()
+        uploader = lambda: app.sidebar.file_uploader(key="mnist_upload")  # noqa: E731
+    else:
+        app = start()
+        app.sidebar.radio(key="domain").set_value("sar").run()
+        app.switch_page("views/detection.py").run()
+        app.multiselect(key="detectors").set_value(["baseline"]).run()
+        app.radio(key="detection_source").set_value("upload a scene").run()
+        uploader = lambda: app.file_uploader(key="scene_upload")  # noqa: E731
+    for case in cases:
+        uploader().upload(case.filename, case.data, "application/octet-stream").run()
+        assert not app.exception, case.name
+        errors = [e.value for e in app.error]
+        if case.expected == "refused":
+            assert any("Upload refused" in e and case.message in e for e in errors), (case.name, errors)
+        else:
+            assert not errors, (case.name, errors)
+    if domain == "mnist":
+        app.sidebar.radio(key="mnist_source").set_value("gallery").run()
+        assert not app.exception and not app.error and "MNIST test #0" in app.caption[0].value
+    else:
+        app.radio(key="detection_source").set_value("sidebar image").run()
+        assert not app.exception and not app.error and len(app.dataframe) == 1

@@ -1,55 +1,17 @@
 """read_image: the accepted formats, the real patch sizes, and one test per class of bad input."""
 
 import io
-import struct
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
 import tifffile
+from hostile_corpus import npy_bytes, npz_bytes, pil_bytes, png_claiming, tiff_bytes, tiff_claiming
 from PIL import Image
 
 from rfi_models import io as rio
 from rfi_models.data import db_to_quicklook, load_mnist_sample, synthetic_sar
 from rfi_models.io import InputError, read_image
-
-
-def npy_bytes(array, allow_pickle=False):
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
-
-
-def npz_bytes(**arrays):
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def tiff_bytes(array, **kwargs):
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, **kwargs)
-    return buffer.getvalue()
-
-
-def pil_bytes(image, fmt="PNG", **kwargs):
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **kwargs)
-    return buffer.getvalue()
-
-
-def png_claiming(width, height):
-    """A PNG whose header claims width x height, with almost no data behind it."""
-
-    def chunk(kind, payload):
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-    )
-
 
 SAR_PATCH = synthetic_sar(1, 332, 512, seed=4, rfi_probability=1.0)[0][0]  # [2, H, W] in [0, 1]
 SAR_UINT8 = np.rint(SAR_PATCH * 255).astype(np.uint8)
@@ -209,11 +171,8 @@ def test_png_claiming_a_huge_size_is_refused_before_decoding():
 
 
 def test_tiff_claiming_a_huge_size_is_refused_before_decoding():
-    buffer = io.BytesIO()
-    with tifffile.TiffWriter(buffer) as tif:
-        tif.write(shape=(30000, 30000), dtype=np.uint8)  # header only, empty data
     with pytest.raises(InputError, match="too large"):
-        read_image(buffer.getvalue(), "mnist")
+        read_image(tiff_claiming(30000, 30000), "mnist")
 
 
 def test_npz_zip_bomb_is_refused(monkeypatch):

@@ -27,6 +27,7 @@ import rfi_models
 from rfi_models.analysis import Detector, anomaly_maps, cluster_quality, weight_statistics
 from rfi_models.analysis.detector import store_calibrated_thresholds
 from rfi_models.analysis.latent_maps import precompute_latent_maps
+from rfi_models.checkpoint import write_manifest
 from rfi_models.data import load_mnist_sample, synthetic_sar
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     (folder / "results.json").write_text(json.dumps(results, indent=2, default=float))
     plot_training_curves(folder)
     write_results_markdown(results, folder / "RESULTS.md")
+    write_manifest(folder)  # the sha256 of every checkpoint and latent map, checked whenever they are read
     print((folder / "RESULTS.md").read_text())
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import load_checkpoint, verify_against_manifest
 from ..data import load_mnist_sample, synthetic_sar
 from ..data.synthetic_sar import SPLIT_SEEDS
 from .latent import PROJECTIONS, Projection, extract_latents, sar_colour_variables
@@ -104,7 +104,9 @@ def precompute_latent_maps(folder: Path, domain: str, mnist_per_class: int = 200
 
 
 def read_latent_maps(path: str | Path) -> LatentMaps:
-    """Read a file written by `precompute_latent_maps` (no pickle)."""
+    """Read a file written by `precompute_latent_maps` (no pickle), checked against the folder's manifest if any
+    (CheckpointError when it does not match)."""
+    verify_against_manifest(path)
     with np.load(path, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     maps = {}
