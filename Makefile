@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= localhost
 
-.PHONY: run test lint venv dev clean
+.PHONY: run test lint venv dev clean bench
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -22,12 +22,21 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# Benchmark-only packages, constrained by the runtime pins (torch and numpy stay as they are).
+$(VENV)/.bench: $(VENV)/.runtime requirements-bench.txt
+	$(BIN)/pip install -q -r requirements-bench.txt -c requirements.txt
+	touch $@
+
 run: venv
 	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Needs Debian's chromium for the cold-start row (apt-get install chromium); writes benchmarks/results.json.
+bench: $(VENV)/.bench
+	$(BIN)/python -m benchmarks
 
 lint: dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

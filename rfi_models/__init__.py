@@ -2,6 +2,9 @@
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .models import Reconstruction, create_model, list_models, list_presets
+from .runtime import keep_large_blocks
+
+keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
 
 __all__ = [
     "CheckpointError",

@@ -1,13 +1,35 @@
-"""Analysis behind the app and the results: anomaly and RFI maps, detectors, tiling, explanations, latent spaces."""
+"""Analysis behind the app and the results: anomaly and RFI maps, detectors, tiling, explanations, latent spaces.
 
-from .anomaly import METHODS, anomaly_maps, residuals, rfi_score
-from .baseline import baseline_scores
-from .detector import Detector
-from .explain import attention_rollout, attribute, cls_attention, deletion_curve, heatmap, map_auc, rollout
-from .latent import Projection, cluster_quality, extract_latents, sar_colour_variables, weight_statistics
-from .reconstruction import reconstruct_all
-from .tiling import score_tiled
+The names of `__all__` are imported from their submodule on first use, so that a program needing only one part (the
+detection CLI needs no Captum and no scikit-learn) does not pay for importing the others.
+"""
 
+from __future__ import annotations
+
+import importlib
+
+SUBMODULE_OF = {
+    "METHODS": "anomaly",
+    "anomaly_maps": "anomaly",
+    "residuals": "anomaly",
+    "rfi_score": "anomaly",
+    "baseline_scores": "baseline",
+    "Detector": "detector",
+    "attention_rollout": "explain",
+    "attribute": "explain",
+    "cls_attention": "explain",
+    "deletion_curve": "explain",
+    "heatmap": "explain",
+    "map_auc": "explain",
+    "rollout": "explain",
+    "Projection": "latent",
+    "cluster_quality": "latent",
+    "extract_latents": "latent",
+    "sar_colour_variables": "latent",
+    "weight_statistics": "latent",
+    "reconstruct_all": "reconstruction",
+    "score_tiled": "tiling",
+}
 __all__ = [
     "METHODS",
     "Detector",
@@ -30,3 +52,16 @@ __all__ = [
     "score_tiled",
     "weight_statistics",
 ]
+
+
+def __getattr__(name: str):
+    """Import `name` from its submodule on first access (PEP 562)."""
+    if name not in SUBMODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{SUBMODULE_OF[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

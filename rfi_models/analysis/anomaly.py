@@ -42,21 +42,25 @@ def covering_mask_noise(model: MaskedAutoencoder, k_masks: int, seed: int) -> to
 def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = 4, mask_ratio: float = 0.75, seed: int = 0):
     """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32).
 
-    MAE: K covering masks in one batched pass, error averaged over the masks that hid each patch.
+    MAE: K covering masks in one batched pass, error averaged over the masks that hid each patch. The
+    arithmetic is that of `reconstruct`, done on patches [K, N, L, P] rather than on K full-size images.
     CAE/DAE: the plain reconstruction of the clean input.
     """
     if not isinstance(model, MaskedAutoencoder):
         return (x - model.reconstruct(x).image).cpu().numpy()
     if mask_ratio < 1.0 / k_masks:
         raise ValueError(f"{k_masks} masks at ratio {mask_ratio} cannot hide every patch; need ratio >= 1/K")
+    model.check_input(x)
     n = x.shape[0]
     noise = covering_mask_noise(model, k_masks, seed).repeat_interleave(n, dim=0).to(x.device)  # [K*N, L]
     batch = x.repeat(k_masks, 1, 1, 1)  # [K*N, C, H, W], mask-major
-    out = model.reconstruct(batch, mask_ratio=mask_ratio, noise=noise)
-    hidden = out.mask[:, None].float()  # [K*N, 1, H, W]
-    residual = ((batch - out.image) * hidden).view(k_masks, n, *x.shape[1:]).sum(0)
-    counts = hidden.view(k_masks, n, 1, *x.shape[2:]).sum(0).clamp_min(1)
-    return (residual / counts).cpu().numpy()
+    encoded = model.forward_encoder(model.normalize(batch), mask_ratio, noise)
+    pred = model.forward_decoder(encoded.latent, encoded.ids_restore)
+    patches = model.predictions_to_patches(pred, batch).clamp(0, 1)  # [K*N, L, P]
+    patches = patches.view(k_masks, n, *patches.shape[1:])
+    hidden = encoded.mask.view(k_masks, n, -1, 1)  # [K, N, L, 1], 1 = hidden
+    residual = ((model.patchify(x)[None] - patches) * hidden).sum(0)  # [N, L, P]
+    return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).cpu().numpy()
 
 
 def squared_error(residual: np.ndarray) -> np.ndarray:
@@ -90,8 +94,19 @@ def rfi_score(residual: np.ndarray) -> np.ndarray:
     positive = np.clip(residual, 0, None)
     excess = np.clip(positive[:, 1] - positive[:, 0], 0, None)
     along_range = ndimage.uniform_filter1d(excess, RANGE_SMOOTHING, axis=2, mode="nearest")
-    background = ndimage.median_filter(along_range, size=(1, AZIMUTH_BACKGROUND, 1), mode="nearest")
+    background = running_median_along_rows(along_range, AZIMUTH_BACKGROUND)
     return np.clip(along_range - background, 0, None).astype(np.float32)
+
+
+def running_median_along_rows(values: np.ndarray, size: int) -> np.ndarray:
+    """Running median over `size` rows (edges repeated) of [N, H, W], the same as
+    `ndimage.median_filter(values, size=(1, size, 1), mode="nearest")`, column by column: scipy's 1-D median
+    filter is about 10x faster than its N-d one with a one-axis window."""
+    columns = np.ascontiguousarray(np.moveaxis(values, 1, -1)).reshape(-1, values.shape[1])  # [N * W, H]
+    medians = np.empty_like(columns)
+    for column, median in zip(columns, medians, strict=True):
+        ndimage.median_filter(column, size=size, mode="nearest", output=median)
+    return np.moveaxis(medians.reshape(values.shape[0], values.shape[2], values.shape[1]), -1, 1)
 
 
 def no_data(images: np.ndarray) -> np.ndarray:

@@ -17,7 +17,6 @@ import torch
 
 from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar
-from ..metrics import rfi_pixel_metrics
 from .anomaly import METHODS, anomaly_maps
 from .baseline import baseline_scores
 from .tiling import ScoreFn, score_tiled
@@ -60,6 +59,8 @@ class Detector:
 
     def calibrated(self, n: int = CALIBRATION_PATCHES) -> Detector:
         """This detector with the best-F1 threshold on `n` synthetic validation patches."""
+        from ..metrics import rfi_pixel_metrics  # scikit-learn: imported only when calibrating
+
         images, truth = synthetic_sar(n, *self.tile, seed=SPLIT_SEEDS["val"], rfi_probability=0.5)
         with torch.no_grad():
             scores = np.concatenate([self.score_batch(images[i : i + 4]) for i in range(0, n, 4)])

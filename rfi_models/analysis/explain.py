@@ -22,10 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from captum.attr import GradientShap, IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from torch import nn
 
-from ..metrics import rfi_pixel_metrics
 from ..models import Autoencoder, MaskedAutoencoder
 
 FUSIONS = ("mean", "max", "min")
@@ -153,6 +151,15 @@ class ScalarTarget(nn.Module):
         return squared.mean(dim=(1, 2, 3))
 
 
+GRADIENT_BATCH_PIXELS = 700_000  # about 4 SAR patches of 340 x 500, or every step for an MNIST digit
+
+
+def gradient_batch(x: torch.Tensor, steps: int) -> int:
+    """How many of `steps` interpolated inputs share one backward pass: as many as GRADIENT_BATCH_PIXELS
+    allows. Larger batches of large images fall out of the CPU caches and run slower, not faster."""
+    return max(1, min(steps, GRADIENT_BATCH_PIXELS // (x.shape[-2] * x.shape[-1])))
+
+
 def attribute(
     model: Autoencoder,
     x: torch.Tensor,
@@ -166,6 +173,8 @@ def attribute(
     window: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Attribution [C, H, W] for one image x [1, C, H, W] in [0, 1]."""
+    from captum.attr import GradientShap, IntegratedGradients, NoiseTunnel, Occlusion, Saliency  # slow import
+
     if method not in ATTRIBUTION_METHODS:
         raise ValueError(f"method must be one of {ATTRIBUTION_METHODS}, got {method!r}")
     forward = ScalarTarget(model, target, mask_ratio, seed, region)
@@ -178,7 +187,11 @@ def attribute(
             result = Saliency(forward).attribute(inputs, additional_forward_args=extra, abs=True)
         elif method == "integrated_gradients":
             result = IntegratedGradients(forward).attribute(
-                inputs, baselines=baseline, n_steps=steps, internal_batch_size=steps, additional_forward_args=extra
+                inputs,
+                baselines=baseline,
+                n_steps=steps,
+                internal_batch_size=gradient_batch(x, steps),
+                additional_forward_args=extra,
             )
         elif method == "smoothgrad":
             result = NoiseTunnel(Saliency(forward)).attribute(
@@ -211,6 +224,8 @@ def heatmap(attribution: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------- numbers
 def map_auc(explanation: np.ndarray, truth: np.ndarray, image: np.ndarray) -> float:
     """ROC-AUC of an [H, W] map against a bool [H, W] truth mask, no-data and NaN pixels excluded."""
+    from ..metrics import rfi_pixel_metrics  # scikit-learn: imported when first needed
+
     finite = np.isfinite(explanation)
     usable = np.where(finite, explanation, 0.0)
     keep = image * finite[None]  # NaN pixels (hidden patches) count as no-data

@@ -4,7 +4,8 @@ A `Projection` standardises the latents, reduces them with PCA to at most 50 dim
 t-SNE work on that), and fits PCA, UMAP or t-SNE in 2 or 3 dimensions. A new sample is placed without
 refitting: PCA and UMAP transform it; t-SNE has no transform, so the sample lands at the
 distance-weighted mean of its k nearest neighbours' coordinates (neighbours found in the reduced
-latent space). UMAP is imported only when asked for (its numba start-up costs seconds).
+latent space). scikit-learn is imported when first needed, UMAP only when asked for (its numba start-up
+costs seconds), so that reading a stored map costs neither.
 
 Cluster quality per class compares models fairly: radii (mean distance to the class centroid) are
 given in the projection and in the latent space, each divided by the spread of the whole set (RMS
@@ -18,12 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE, trustworthiness
-from sklearn.metrics import silhouette_score
-from sklearn.model_selection import cross_val_score
-from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
-from sklearn.preprocessing import StandardScaler
 
 from ..models import Autoencoder
 from .anomaly import anomaly_maps
@@ -75,6 +70,8 @@ class Projection:
             )
             self.coords = self.embedder.fit_transform(self.reduced)
         else:
+            from sklearn.manifold import TSNE
+
             perplexity = min(float(self.params.get("perplexity", 30.0)), (len(latents) - 1) / 3)
             self.coords = TSNE(self.dims, perplexity=perplexity, random_state=seed, init="pca").fit_transform(
                 self.reduced
@@ -96,6 +93,10 @@ class Projection:
 
     def fit_reduction(self, latents: np.ndarray) -> None:
         """Standardise, reduce with PCA to at most REDUCED_DIMS, and index the reduced latents for neighbours."""
+        from sklearn.decomposition import PCA
+        from sklearn.neighbors import NearestNeighbors
+        from sklearn.preprocessing import StandardScaler
+
         self.scaler = StandardScaler().fit(latents)
         scaled = self.scaler.transform(latents)
         seed = int(self.params.get("seed", 0))
@@ -136,6 +137,12 @@ def class_radii(points: np.ndarray, labels: np.ndarray) -> dict[int, float]:
 
 def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray, k: int = 5) -> dict:
     """Per-class normalised radii (latent and projection), silhouette (both), kNN accuracy and trustworthiness."""
+    from sklearn.manifold import trustworthiness
+    from sklearn.metrics import silhouette_score
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.preprocessing import StandardScaler
+
     standardised = StandardScaler().fit_transform(latents)
     folds = min(5, int(np.bincount(labels).min()))
     knn = KNeighborsClassifier(n_neighbors=k)

@@ -66,7 +66,9 @@ class Autoencoder(nn.Module, ABC):
 
     name: ClassVar[str]
     config_class: ClassVar[type[AutoencoderConfig]]
-    convolutional: ClassVar[bool] = False  # conv families run faster in channels_last memory format
+    # Conv families keep their weights and activations in channels_last memory format, which oneDNN runs
+    # faster on a CPU (about 2x for the SAR DAE's gradients); they return contiguous images all the same.
+    convolutional: ClassVar[bool] = False
 
     def __init__(self, config: AutoencoderConfig) -> None:
         super().__init__()
@@ -80,6 +82,10 @@ class Autoencoder(nn.Module, ABC):
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.input_std + self.input_mean
+
+    def channels_last_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The normalised input in channels_last memory format, for the convolutional families."""
+        return self.normalize(x).contiguous(memory_format=torch.channels_last)
 
     def check_input(self, x: torch.Tensor) -> None:
         """Raise a ValueError naming the expected shape when `x` does not fit this model."""

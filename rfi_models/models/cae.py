@@ -101,6 +101,7 @@ class ConvAutoencoder(Autoencoder):
         )
         self.up_post = nn.ModuleList(conv_unit(nn.Identity(), conv.out_channels, c) for conv in self.up)
         self.head = nn.Conv2d(c.channels[0], c.in_chans, 3, padding=1)
+        self.to(memory_format=torch.channels_last)
 
     @property
     def latent_dim(self) -> int:
@@ -109,17 +110,17 @@ class ConvAutoencoder(Autoencoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[N, C, H, W] -> latent [N, latent_dim]."""
         self.check_input(x)
-        h = self.normalize(x)
+        h = self.channels_last_input(x)
         for stage in self.down:
             h = stage(h)
         return self.to_latent(h.flatten(1))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """latent [N, latent_dim] -> image [N, C, H, W] in [0, 1] (sigmoid per channel, not a softmax)."""
+        """latent [N, latent_dim] -> image [N, C, H, W] in [0, 1] (sigmoid per channel, not a softmax), contiguous."""
         h = self.from_latent(z).view(-1, *self.bottom_shape)
         for conv, post, size in zip(self.up, self.up_post, self.stage_sizes[-2::-1], strict=True):
             h = post(conv(h, output_size=size))
-        return torch.sigmoid(self.head(h))
+        return torch.sigmoid(self.head(h)).contiguous()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))

@@ -59,6 +59,7 @@ class DenoisingAutoencoder(Autoencoder):
         self.latent_shape = (8, h // 8, w // 8)
         if ((h // 8) * 2 + 1) * 4 != h or ((w // 8) * 2 + 1) * 4 != w:
             raise ValueError(f"the ConvDenoiser cannot reproduce size {config.img_size}; use e.g. 28x28 or 340x500")
+        self.to(memory_format=torch.channels_last)
 
     @property
     def latent_dim(self) -> int:
@@ -66,8 +67,8 @@ class DenoisingAutoencoder(Autoencoder):
         return c * h * w
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1]."""
-        return self.decoder(self.encoder(self.normalize(x)))
+        """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1] (contiguous)."""
+        return self.decoder(self.encoder(self.channels_last_input(x))).contiguous()
 
     def add_noise(self, x: torch.Tensor, noise_factor: float, generator: torch.Generator | None = None) -> torch.Tensor:
         noise = torch.randn(x.shape, generator=generator).to(x.device)
@@ -76,7 +77,7 @@ class DenoisingAutoencoder(Autoencoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[N, C, H, W] -> flattened bottleneck [N, 8 * H/8 * W/8] of the clean input."""
         self.check_input(x)
-        return self.encoder(self.normalize(x)).flatten(1)
+        return self.encoder(self.channels_last_input(x)).flatten(1)
 
     def reconstruct(
         self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0

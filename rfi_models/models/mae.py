@@ -315,8 +315,8 @@ class MaskedAutoencoder(Autoencoder):
         return self.forward_loss(imgs, pred, encoded.mask), pred, encoded.mask
 
     # ----------------------------------------------------------------------------------------- interface
-    def predictions_to_image(self, pred: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """pred [N, L, P] -> image [N, C, H, W] in [0, 1] units (not clamped).
+    def predictions_to_patches(self, pred: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """pred [N, L, P] -> patches [N, L, P] in [0, 1] units (not clamped), for the images x [N, C, H, W].
 
         With norm_pix_loss the per-patch statistics of the true image undo the normalisation, as in the
         MAE demo: such a reconstruction shows structure, not recovered brightness.
@@ -324,7 +324,12 @@ class MaskedAutoencoder(Autoencoder):
         if self.config.norm_pix_loss:
             target = self.patchify(self.normalize(x))
             pred = pred * (target.var(dim=-1, keepdim=True) + 1e-6) ** 0.5 + target.mean(dim=-1, keepdim=True)
-        return self.denormalize(self.unpatchify(pred))
+        pixels = self.config.patch_size[0] * self.config.patch_size[1]  # patch values are (row, col, chan)
+        return pred * self.input_std.flatten().repeat(pixels) + self.input_mean.flatten().repeat(pixels)
+
+    def predictions_to_image(self, pred: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """pred [N, L, P] -> image [N, C, H, W] in [0, 1] units (not clamped); see `predictions_to_patches`."""
+        return self.unpatchify(self.predictions_to_patches(pred, x))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[N, C, H, W] -> CLS token [N, embed_dim], with every patch visible (mask ratio 0)."""

@@ -1,0 +1,139 @@
+"""Run the benchmark suite: `python -m benchmarks` (what `make bench` does), or only some rows with --only.
+
+Prints a table of every measurement against its target and writes benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rfi_models.data import load_mnist_sample
+
+from . import cold_start, interactive, placement, scene, training
+from .timing import machine, use_benchmark_threads
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+SCENE_SIZE, LARGE_SCENE_SIZE = 4096, 8192
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    bound: float
+    at_least: bool = False  # True: the value must be >= bound; False: <= bound
+
+    def met(self, value: float) -> bool:
+        return (operator.ge if self.at_least else operator.le)(value, self.bound)
+
+    def text(self) -> str:
+        return f"{'>=' if self.at_least else '<='} {self.bound:g}"
+
+
+TARGETS = {
+    "mnist_interact_ms": Target("MNIST image: 3 reconstructions + MAE rollout", 30),
+    "mnist_ig_ms": Target("MNIST image: Integrated Gradients, 32 steps, slowest model", 150),
+    "sar_interact_ms": Target("340x500 SAR patch: 3 reconstructions + MAE rollout", 300),
+    "sar_ig_ms": Target("340x500 SAR patch: Integrated Gradients, 32 steps, slowest model", 2000),
+    "scene_mpx_per_s": Target(f"RFI detection, {SCENE_SIZE}x{SCENE_SIZE} scene, file to mask file", 1.0, True),
+    "scene_peak_rss_mb": Target(f"peak RSS of that run (also {LARGE_SCENE_SIZE}x{LARGE_SCENE_SIZE})", 2048),
+    "place_ms": Target("place 1 new sample in a 10,000-point map + 10 neighbours", 100),
+    "cold_start_s": Target("app launch to first page rendered (headless Chromium)", 5),
+    "train_ratio_vs_transformers": Target("MAE training img/s / transformers ViTMAE img/s", 2.0, True),
+}
+GROUPS = ("interactive", "scene", "placement", "cold_start", "training")
+
+
+def run_interactive(repeats: int, results: dict, details: dict) -> None:
+    for domain in ("mnist", "sar"):
+        models = interactive.shipped_models(domain)
+        image = interactive.benchmark_image(domain)
+        results[f"{domain}_interact_ms"] = interactive.interact_ms(models, image, repeats)
+        per_model = interactive.integrated_gradients_ms(models, image, max(3, repeats // 3))
+        results[f"{domain}_ig_ms"] = max(per_model.values())
+        details[f"{domain}_ig_ms_per_model"] = per_model
+
+
+def run_scene(repeats: int, results: dict, details: dict) -> None:
+    for size in (SCENE_SIZE, LARGE_SCENE_SIZE):
+        run = scene.scene_benchmark(size, max(1, repeats // 3) if size == SCENE_SIZE else 1)
+        details[f"scene_{size}"] = {
+            "seconds": run.seconds,
+            "mpx_per_s": run.mpx_per_s,
+            "peak_rss_mb": run.peak_rss_mb,
+            "peak_anonymous_mb": run.peak_anonymous_mb,
+        }
+    results["scene_mpx_per_s"] = details[f"scene_{SCENE_SIZE}"]["mpx_per_s"]
+    results["scene_peak_rss_mb"] = details[f"scene_{SCENE_SIZE}"]["peak_rss_mb"]
+    details["detector"] = f"{scene.DEFAULT_DETECTOR.name}, score 'rfi' (the CLI default), calibrated threshold"
+
+
+def run_placement(repeats: int, results: dict, details: dict) -> None:
+    images, _ = load_mnist_sample()
+    per_map = placement.placement_ms(interactive.shipped_models("mnist")["mae"], images[:, None], repeats)
+    results["place_ms"] = max(per_map.values())
+    details["place_ms_per_map"] = per_map
+
+
+def run_cold_start(repeats: int, results: dict, details: dict) -> None:
+    results["cold_start_s"] = cold_start.cold_start_seconds(max(3, repeats // 3))
+
+
+def run_training(repeats: int, results: dict, details: dict) -> None:
+    images, _ = load_mnist_sample()
+    throughput = training.training_throughput(images[:, None])
+    results["train_ratio_vs_transformers"] = throughput.pop("ratio")
+    details["training_img_per_s"] = throughput
+
+
+RUNNERS = {
+    "interactive": run_interactive,
+    "scene": run_scene,
+    "placement": run_placement,
+    "cold_start": run_cold_start,
+    "training": run_training,
+}
+
+
+def table(results: dict) -> str:
+    lines = [f"{'key':<30} {'value':>10} {'target':>9}  met  what", "-" * 110]
+    for key, target in TARGETS.items():
+        if key in results:
+            value, met = results[key], "yes" if target.met(results[key]) else "NO"
+            lines.append(f"{key:<30} {value:>10.3g} {target.text():>9}  {met:<3}  {target.what}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=GROUPS, default=list(GROUPS), help="run only these groups")
+    parser.add_argument("--repeats", type=int, default=9, help="timed runs per measurement (scene: a third of it)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default benchmarks/results.json)")
+    args = parser.parse_args(argv)
+    use_benchmark_threads()
+    results: dict = {}
+    details: dict = {"machine": machine()}
+    started = time.time()
+    for group in args.only:
+        print(f"running {group}…", flush=True)
+        RUNNERS[group](args.repeats, results, details)
+    details["total_seconds"] = round(time.time() - started, 1)
+    print(table(results))
+    record = {
+        **{key: round(results[key], 4) for key in TARGETS if key in results},
+        "targets": {key: target.text() for key, target in TARGETS.items()},
+        "met": {key: TARGETS[key].met(results[key]) for key in TARGETS if key in results},
+        "command": "make bench",
+        "details": details,
+    }
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""The benchmark suite (benchmarks/, `make bench`) on tiny sizes, so that it keeps running; no timing is asserted."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import interactive, placement, scene
+from benchmarks.__main__ import RESULTS, TARGETS, Target, table
+from rfi_models.data import load_mnist_sample
+from rfi_models.gallery import FAMILIES
+
+
+@pytest.fixture(scope="module")
+def mnist_models():
+    return interactive.shipped_models("mnist")
+
+
+def test_interaction_and_integrated_gradients_on_mnist(mnist_models):
+    image = interactive.benchmark_image("mnist")
+    assert image.shape == (1, 28, 28)
+    assert interactive.interact_ms(mnist_models, image, repeats=1) > 0
+    per_model = interactive.integrated_gradients_ms(mnist_models, image, repeats=1, steps=4)
+    assert sorted(per_model) == sorted(FAMILIES) and min(per_model.values()) > 0
+
+
+def test_sar_benchmark_image_has_the_model_size():
+    assert interactive.benchmark_image("sar").shape == (2, 340, 500)
+
+
+def test_scene_file_and_end_to_end_detection(tmp_path):
+    path = scene.write_scene(tmp_path / "scene.npy", 1100)
+    pixels = np.load(path, mmap_mode="r")
+    assert pixels.shape == (1100, 1100, 2) and pixels.dtype == np.uint8 and pixels.any()
+    run = scene.scene_benchmark(400, repeats=1, warmup=0)
+    assert run.size == 400 and run.seconds > 0 and run.mpx_per_s > 0
+    assert run.peak_rss_mb > 0 and 0 < run.peak_anonymous_mb <= run.peak_rss_mb
+
+
+def test_placement_in_a_small_map(mnist_models):
+    images, _ = load_mnist_sample()
+    per_map = placement.placement_ms(mnist_models["mae"], images[:300, None], repeats=1)
+    assert sorted(per_map) == ["pca", "stored"] and min(per_map.values()) > 0
+
+
+def test_training_throughput_against_transformers():
+    pytest.importorskip("transformers")
+    from benchmarks import training
+
+    images, _ = load_mnist_sample()
+    result = training.training_throughput(images[:64, None], batch_size=16, rounds=1, steps_per_round=1,
+                                          warmup_steps=1)  # fmt: skip
+    assert set(result) == {"ours_img_per_s", "transformers_sdpa_img_per_s", "transformers_eager_img_per_s", "ratio"}
+    assert result["ratio"] > 0
+
+
+def test_cold_start_in_headless_chromium():
+    pytest.importorskip("playwright.sync_api")
+    from benchmarks import cold_start
+
+    if not cold_start.CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    assert cold_start.cold_start_seconds(repeats=1, warmup=0) > 0
+
+
+def test_targets_and_table():
+    assert Target("x", 5).met(5) and not Target("x", 5).met(6)
+    assert Target("x", 1.0, at_least=True).met(1.5) and not Target("x", 1.0, at_least=True).met(0.5)
+    text = table({"place_ms": 12.0, "scene_mpx_per_s": 0.5})
+    assert "place_ms" in text and "yes" in text and "NO" in text
+
+
+def test_recorded_results_cover_every_target():
+    recorded = json.loads(RESULTS.read_text())
+    assert set(TARGETS) <= set(recorded)
+    assert recorded["met"] == {key: TARGETS[key].met(recorded[key]) for key in TARGETS}
