@@ -25,7 +25,7 @@ from .analysis.anomaly import METHODS
 from .analysis.detector import Detector
 from .analysis.tiling import count_tiles
 from .checkpoint import CheckpointError
-from .io import InputError, open_scene
+from .io import InputError, open_scene, release_mapped_pages
 
 MASK_FORMATS = (".png", ".npy", ".tif", ".tiff")
 ROWS_PER_CHUNK = 1024
@@ -46,6 +46,7 @@ def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
         chunk = scores[top : top + ROWS_PER_CHUNK] >= threshold
         flagged += int(chunk.sum())
         mask[top : top + ROWS_PER_CHUNK] = chunk if suffix == ".npy" else chunk * np.uint8(255)
+        release_mapped_pages(scores, mask)
     if suffix == ".npy":
         mask.flush()
     elif suffix == ".png":
@@ -69,8 +70,15 @@ def detect(args: argparse.Namespace) -> str:
     _, height, width = scene.shape
     tiles = count_tiles((height, width), detector.tile)
     scores = np.lib.format.open_memmap(scores_path, mode="w+", dtype=np.float32, shape=(height, width))
+    tiles_per_row = count_tiles((detector.tile[0], width), detector.tile)
     with tqdm(total=tiles, desc="tiles", disable=tiles < PROGRESS_MIN_TILES, file=sys.stderr) as bar:
-        detector.score(scene, out=scores, to_unit=to_unit, progress=bar.update)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
+                release_mapped_pages(scene, scores)
+
+        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
     scores.flush()
     flagged = write_mask(scores, detector.threshold, out)
     return (

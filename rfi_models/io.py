@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import io
 import math
+import mmap
 import tokenize
 import zipfile
 import zlib
@@ -488,3 +489,15 @@ def open_scene(path: str | Path) -> tuple[np.ndarray, Callable[[np.ndarray], np.
         return apply_value_rule(block, rule)
 
     return scene, to_unit
+
+
+def release_mapped_pages(*arrays: np.ndarray) -> None:
+    """Let the kernel drop the resident pages of memory-mapped arrays (views included); others are left alone.
+
+    The data stays in the file and the page cache, and a later access maps it back, so streaming a scene
+    through a mapping keeps the process's resident memory bounded by what it touched since the last call.
+    """
+    for array in arrays:
+        mapping = getattr(array, "_mmap", None)  # np.memmap and its views share their parent's mmap
+        if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+            mapping.madvise(mmap.MADV_DONTNEED)
