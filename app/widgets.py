@@ -29,8 +29,14 @@ def figure(chart, key: str) -> None:
     st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT)
 
 
-def selectable_figure(chart, key: str) -> list[int]:
-    """A plotly figure whose box/lasso selections rerun the page; returns the selected points' customdata ids."""
+def selectable_figure(chart, key: str, selectable: bool = True) -> list[int]:
+    """A plotly figure whose box/lasso selections rerun the page; returns the selected points' customdata ids.
+
+    With `selectable` False (e.g. a 3-D map, which has no box or lasso) it is a plain figure and selects nothing.
+    """
+    if not selectable:
+        figure(chart, key)
+        return []
     event = st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT, on_select="rerun",
                             selection_mode=("box", "lasso"))  # fmt: skip
     points = (event or {}).get("selection", {}).get("points", [])

@@ -62,11 +62,13 @@ vv, vh = to_uint8(image[0, ::stride, ::stride]), to_uint8(image[1, ::stride, ::s
 if stride > 1:
     st.caption(f"Pictures are shown at 1/{stride} resolution; downloads are at full resolution.")
 
+valid = np.any(image != 0, axis=0)  # no-data pixels are never counted
 rows = []
 for name in chosen:
     source_path = "baseline" if name == "baseline" else str(selection.checkpoints[name])
-    found = detector(source_path, method, str(checkpoints_folder()))
-    key = (source_path, method if name != "baseline" else "", digest)
+    score_method = "" if name == "baseline" else method  # the baseline has one score of its own
+    found = detector(source_path, score_method, str(checkpoints_folder()))
+    key = (source_path, score_method, digest)
     if key not in scores_of:
         tiles = count_tiles((height, width), found.tile)
         bar = st.progress(0.0, text=f"{name.upper()}: scoring {tiles} tiles") if tiles > 1 else None
@@ -85,7 +87,7 @@ for name in chosen:
     top = float(max(np.percentile(scores, 99.9), 2 * found.threshold, 1e-6))
     threshold = st.slider(f"Threshold (calibrated default {found.threshold:.4g})", 0.0, top,
                           float(min(found.threshold, top)), top / 400, format="%.4g",
-                          key=f"threshold_{source_path}_{method}")  # fmt: skip
+                          key=f"threshold_{source_path}_{score_method}")  # fmt: skip
     mask = scores >= threshold
     panels = [
         ("score", heat_colours(scores[::stride, ::stride])),
@@ -101,7 +103,7 @@ for name in chosen:
                                f"rfi_mask_{name}.{fmt}", key=f"mask_{name}_{fmt}")  # fmt: skip
     columns[-1].download_button("Scores .npy", lambda scores=scores: file_bytes(scores, "npy"),
                                 f"rfi_scores_{name}.npy", key=f"scores_{name}")  # fmt: skip
-    flagged = float(mask[np.any(image != 0, axis=0)].mean()) if mask.any() else 0.0
+    flagged = float(mask[valid].mean()) if mask.any() else 0.0
     row = {"detector": name.upper(), "threshold": threshold, "flagged share": flagged}
     if truth is not None:
         quality = rfi_pixel_metrics(scores, truth, image, threshold)

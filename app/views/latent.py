@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from cache import cluster_table, latent_maps, projection
 from sidebar import checkpoints_folder
-from widgets import figure, image_row, selectable_figure, start_page, talk_mode
+from widgets import image_row, selectable_figure, start_page, talk_mode
 
 from rfi_models.analysis import extract_latents, reconstruct_all
 from rfi_models.analysis.latent import PROJECTIONS
@@ -82,10 +82,7 @@ if colour_by == "model":  # every model in one map, each standardised so their s
         title=f"{title}, models overlaid (standardised)", placed=np.concatenate(stars) if stars else None,
         sample_ids=np.concatenate(ids), talk=talk_mode(),
     )  # fmt: skip
-    if int(dims) == 2:
-        selected_rows = selectable_figure(chart, "latent_all")
-    else:
-        figure(chart, "latent_all")
+    selected_rows = selectable_figure(chart, "latent_all", selectable=int(dims) == 2)
 else:
     columns = st.columns(1 if talk_mode() else len(shown))
     for column, family in zip(columns * len(shown), shown, strict=False):
@@ -96,10 +93,7 @@ else:
             talk=talk_mode(),
         )  # fmt: skip
         with column:
-            if int(dims) == 2:
-                selected_rows += selectable_figure(chart, f"latent_{family}")
-            else:
-                figure(chart, f"latent_{family}")
+            selected_rows += selectable_figure(chart, f"latent_{family}", selectable=int(dims) == 2)
 if int(dims) == 3:
     st.caption("Box and lasso selection work on 2-D maps; 3-D maps can be rotated and zoomed.")
 
@@ -119,12 +113,13 @@ if selected_rows:
     st.markdown("**originals**")
     image_row([(f"#{maps.index[r]}", thumbnail(g.image)) for r, g in zip(rows, images, strict=False)],
               "selection_originals", min_columns=MAX_SHOWN)  # fmt: skip
-    for family in shown:
-        views = [reconstruct_all({family: selection.models[family]}, g.image, selection.mask_ratio, selection.seed)[0]
-                 for g in images]  # fmt: skip
+    models = {family: selection.models[family] for family in shown}
+    views = [reconstruct_all(models, g.image, selection.mask_ratio, selection.seed) for g in images]  # [image][model]
+    for position, family in enumerate(shown):
         st.markdown(f"**{family.upper()} reconstructions**")
-        image_row([(f"#{maps.index[r]}", thumbnail(v.reconstruction)) for r, v in zip(rows, views, strict=False)],
-                  f"selection_{family}", min_columns=MAX_SHOWN)  # fmt: skip
+        pictures = [(f"#{maps.index[r]}", thumbnail(reconstructions[position].reconstruction))
+                    for r, reconstructions in zip(rows, views, strict=False)]  # fmt: skip
+        image_row(pictures, f"selection_{family}", min_columns=MAX_SHOWN)
 else:
     st.caption("Draw a box or lasso on a 2-D map to see the selected samples and their reconstructions.")
 

@@ -69,15 +69,21 @@ def gallery_samples(domain: str, mnist_per_class: int, sar_patches: int) -> tupl
     return images, {"index": np.arange(sar_patches), "rfi_fraction": masks.mean(axis=(1, 2)), "masks": masks}
 
 
-def latent_map(model, images: np.ndarray, masks: np.ndarray | None, domain: str) -> LatentMap:
-    """Latents, errors and every default projection of `images` for one model."""
+def measured_map(model, images: np.ndarray, masks: np.ndarray | None, domain: str) -> LatentMap:
+    """Latents and errors of `images` for one model (and, given the RFI masks, its mean anomaly scores)."""
     latents = extract_latents(model, images, batch_size=64 if domain == "mnist" else 8)
     result = LatentMap(latents, reconstruction_errors(model, images, 64 if domain == "mnist" else 4))
     if masks is not None:
         result.mean_anomaly_score = sar_colour_variables(model, images, masks)["mean_anomaly_score"]
+    return result
+
+
+def latent_map(model, images: np.ndarray, masks: np.ndarray | None, domain: str) -> LatentMap:
+    """`measured_map` plus every default projection of the latents."""
+    result = measured_map(model, images, masks, domain)
     for method in PROJECTIONS:
         for dims in (2, 3):
-            result.coordinates[f"{method}_{dims}d"] = Projection(method, dims, {"seed": 0}).fit(latents)
+            result.coordinates[f"{method}_{dims}d"] = Projection(method, dims, {"seed": 0}).fit(result.latents)
     return result
 
 
@@ -132,12 +138,7 @@ def live_latent_maps(models: dict, domain: str, mnist_per_class: int = 200, sar_
     """Latents and errors (no projections) of the gallery samples for checkpoints without a precomputed map."""
     images, shared = gallery_samples(domain, mnist_per_class, sar_patches)
     masks = shared.pop("masks", None)
-    maps = {}
-    for family, model in models.items():
-        latents = extract_latents(model, images, batch_size=64 if domain == "mnist" else 8)
-        maps[family] = LatentMap(latents, reconstruction_errors(model, images, 64 if domain == "mnist" else 4))
-        if masks is not None:
-            maps[family].mean_anomaly_score = sar_colour_variables(model, images, masks)["mean_anomaly_score"]
+    maps = {family: measured_map(model, images, masks, domain) for family, model in models.items()}
     return LatentMaps(shared["index"], maps, shared.get("labels"), shared.get("rfi_fraction"))
 
 
