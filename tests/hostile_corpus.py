@@ -13,6 +13,7 @@ The pickled payloads would create `PICKLE_MARKER` if anything ever unpickled the
 from __future__ import annotations
 
 import io
+import pickle
 import struct
 import tempfile
 import zipfile
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
+import torch
 from PIL import Image, PngImagePlugin
 
 from rfi_models.data import load_mnist_sample, synthetic_sar
@@ -47,6 +49,17 @@ class HostileCase:
     @property
     def filename(self) -> str:
         return self.name + self.suffix
+
+
+def forbid_unpickling(monkeypatch) -> None:
+    """Make any unpickling (pickle's loaders, torch.load) fail the running test outright."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("something tried to unpickle")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+    monkeypatch.setattr(torch, "load", forbidden)
 
 
 class PicklePayload:

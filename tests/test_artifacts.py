@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hostile_corpus import forbid_unpickling
 from safetensors.torch import save_file
 
 import rfi_models
@@ -49,13 +50,7 @@ def marker(tmp_path):
 @pytest.fixture
 def no_unpickling(monkeypatch):
     """Any unpickling fails the test outright."""
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("something tried to unpickle")
-
-    for name in ("load", "loads", "Unpickler"):
-        monkeypatch.setattr(pickle, name, forbidden)
-    monkeypatch.setattr(torch, "load", forbidden)
+    forbid_unpickling(monkeypatch)
 
 
 def small_model():

@@ -64,6 +64,12 @@ def open_page(page, title: str) -> None:
     assert page.locator("h1", has_text=title).count() >= 1 or title == "Home"
 
 
+def choose(page, label: str) -> None:
+    """Click the sidebar option (radio button) labelled `label` and wait for the rerun."""
+    page.locator('[data-testid="stSidebar"] label', has_text=label).first.click()
+    settle(page)
+
+
 def digit_png(tmp_path: Path) -> Path:
     digit = 255 - np.kron(load_mnist_sample()[0][3], np.ones((4, 4), np.uint8))  # dark on light, 112 x 112
     path = tmp_path / "digit.png"
@@ -89,14 +95,12 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
     assert "mask ratio 0.85" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
     assert_clean(page, "02_reconstruction_mask_0.85")
 
-    page.locator('[data-testid="stSidebar"] label', has_text="upload").first.click()
-    settle(page)
+    choose(page, "upload")
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(digit_png(tmp_path)))
     settle(page)
     page.wait_for_selector("text=upload digit.png", timeout=60_000)
     assert_clean(page, "03_reconstruction_upload")
-    page.locator('[data-testid="stSidebar"] label', has_text="gallery").first.click()
-    settle(page)
+    choose(page, "gallery")
 
     open_page(page, "Explain")
     page.wait_for_selector("text=Compared by numbers", timeout=60_000)
@@ -119,8 +123,7 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
     open_page(page, "Models")
     assert_clean(page, "06_models")
 
-    page.locator('[data-testid="stSidebar"] label', has_text="SAR").first.click()
-    settle(page)
+    choose(page, "SAR")
     open_page(page, "RFI detection")
     page.wait_for_selector("text=Summary against the true RFI mask", timeout=120_000)
     assert_clean(page, "07_rfi_detection")

@@ -5,15 +5,13 @@ into [0, 1] float32. Nothing is unpickled, bombs are refused in small memory, an
 """
 
 import os
-import pickle
 import subprocess
 import sys
 import tracemalloc
 
 import numpy as np
 import pytest
-import torch
-from hostile_corpus import PICKLE_MARKER, hostile_files, npy_bytes
+from hostile_corpus import PICKLE_MARKER, forbid_unpickling, hostile_files, npy_bytes
 
 from rfi_models.detect import main
 from rfi_models.io import CHANNELS, MIN_SIDE, MNIST_SIZE, InputError, open_scene, read_image
@@ -28,13 +26,7 @@ GOOD = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
 @pytest.fixture(autouse=True)
 def nothing_is_unpickled(monkeypatch):
     """Any unpickling during a test fails it, and so does the marker the corpus' pickles would create."""
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("something tried to unpickle")
-
-    for name in ("load", "loads", "Unpickler"):
-        monkeypatch.setattr(pickle, name, forbidden)
-    monkeypatch.setattr(torch, "load", forbidden)
+    forbid_unpickling(monkeypatch)
     PICKLE_MARKER.unlink(missing_ok=True)
     yield
     assert not PICKLE_MARKER.exists()
