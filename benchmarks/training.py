@@ -3,16 +3,24 @@
 Both models are built with random weights from the same numbers (our `create_model("mae", "mnist")` preset: 28 x 28
 x 1 images, 4 x 4 patches, width 64, 4 blocks of 4 heads, decoder 32 wide with 2 blocks of 4 heads, MLP ratio 4,
 mask ratio 0.75, LayerNorm eps 1e-5, no dropout, pixel loss on hidden patches), trained with the same
-optimizer (AdamW with the recipe's lr, weight decay and betas) on the same MNIST batches of the recipe's batch
-size, in the same process. A step is what train/engine.py does: loss, zero_grad, backward, optimizer step.
+optimizer (train/engine.py's fused AdamW with the recipe's lr, weight decay and betas) on the same MNIST
+batches of the recipe's batch size, in the same process. A step is what train/engine.py does: loss,
+zero_grad, backward, optimizer step; ours runs under the attention backend the engine chooses.
 The two are measured in alternating rounds so that both see the same machine load; throughput is images
 per second from the median step time. Hugging Face's model is measured with both of its attention
 implementations ("sdpa", its default, and "eager") and the faster one is the reference. No hub access:
 HF_HUB_OFFLINE=1 and the model comes from a config.
+
+To show what bounds the ratio, the run also counts the floating-point operations of one forward + backward
+pass of each model (PyTorch's FlopCounterMode: matrix products and convolutions) and measures this
+machine's fp32 matrix-product rate on 2048 x 2048 matrices.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
 import os
 import statistics
 import time
@@ -20,12 +28,15 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 import rfi_models
 from rfi_models.models import MaskedAutoencoder
-from train.engine import RECIPES
+from train.engine import attention_backend, build_optimizer, recipe
 
-RECIPE = RECIPES[("mae", "mnist")]
+from .timing import median_seconds
+
+RECIPE = recipe("mae", "mnist")
 HF_ATTENTION = ("sdpa", "eager")
 
 
@@ -49,18 +60,22 @@ def vitmae_like(model: MaskedAutoencoder, attention: str):
     return ViTMAEForPreTraining._from_config(config, attn_implementation=attention).train()
 
 
-def optimizer_for(model: torch.nn.Module) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(
-        model.parameters(), lr=RECIPE["lr"], weight_decay=RECIPE["weight_decay"], betas=RECIPE["betas"]
-    )
+def reference_loss(reference: torch.nn.Module, ours: MaskedAutoencoder) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The training loss of a ViTMAEForPreTraining on images in [0, 1], normalised as ours normalises them."""
+    return lambda x: reference(pixel_values=ours.normalize(x)).loss
 
 
-def training_step(model: torch.nn.Module, loss_of: Callable[[torch.Tensor], torch.Tensor]):
-    """A function that runs one training step of `model` on a batch."""
-    optimizer = optimizer_for(model)
+def training_step(
+    model: torch.nn.Module,
+    loss_of: Callable[[torch.Tensor], torch.Tensor],
+    backend: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+):
+    """A function that runs one training step of `model` on a batch, its forward pass under `backend()`."""
+    optimizer = build_optimizer(model, RECIPE)
 
     def step(batch: torch.Tensor) -> None:
-        loss = loss_of(batch)
+        with backend():
+            loss = loss_of(batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -68,27 +83,55 @@ def training_step(model: torch.nn.Module, loss_of: Callable[[torch.Tensor], torc
     return step
 
 
+def gflop_per_step(loss_of: Callable[[torch.Tensor], torch.Tensor], batch: torch.Tensor) -> float:
+    """GFLOP of one forward + backward pass (matrix products and convolutions; elementwise work not counted)."""
+    with FlopCounterMode(display=False) as counter:
+        loss_of(batch).backward()
+    return counter.get_total_flops() / 1e9
+
+
+def matmul_gflop_per_s(size: int = 2048, repeats: int = 5) -> float:
+    """fp32 matrix-product rate of this machine on size x size matrices (the best case for a GEMM kernel)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    return 2 * size**3 / median_seconds(lambda: a @ b, repeats) / 1e9
+
+
+def our_training_step(
+    model: MaskedAutoencoder, backend: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+):
+    """A training step of our MAE with its own seeded mask generator and optimizer."""
+    generator = torch.Generator().manual_seed(0)
+    return training_step(model, lambda x: model.training_loss(x, generator=generator), backend)
+
+
 def training_throughput(
-    images: np.ndarray, batch_size: int = RECIPE["batch_size"], rounds: int = 7, steps_per_round: int = 5,
+    images: np.ndarray, batch_size: int = RECIPE.batch_size, rounds: int = 7, steps_per_round: int = 5,
     warmup_steps: int = 5, model: MaskedAutoencoder | None = None,
 ) -> dict[str, float]:  # fmt: skip
-    """Images per second of our MAE and of ViTMAEForPreTraining ("sdpa" and "eager"), and their ratio.
+    """Images per second of our MAE and of ViTMAEForPreTraining ("sdpa" and "eager"), their ratio, the GFLOP
+    of one step of each and the machine's matrix-product rate.
+
+    "ours" trains under the attention backend train/engine.py chooses; "ours_default_attention" is the same
+    model under PyTorch's default choice (flash attention on the CPU), for the effect of that choice.
 
     images: uint8 [N, 1, 28, 28]; batches are taken in order, cycling.
     """
     torch.manual_seed(0)
     ours = (model or rfi_models.create_model("mae", "mnist")).train()
-    generator = torch.Generator().manual_seed(0)
-    steps = {"ours": training_step(ours, lambda x: ours.training_loss(x, generator=generator))}
-    for attention in HF_ATTENTION:
-        reference = vitmae_like(ours, attention)
-        steps[f"transformers_{attention}"] = training_step(
-            reference, lambda x, reference=reference: reference(pixel_values=ours.normalize(x)).loss
-        )
     batches = [
         torch.from_numpy(images[start : start + batch_size] / np.float32(255))
         for start in range(0, len(images) - batch_size + 1, batch_size)
     ]
+    steps = {
+        "ours": our_training_step(ours, functools.partial(attention_backend, ours, torch.device("cpu"))),
+        "ours_default_attention": our_training_step(copy.deepcopy(ours)),
+    }
+    for attention in HF_ATTENTION:
+        reference = vitmae_like(ours, attention)
+        steps[f"transformers_{attention}"] = training_step(reference, reference_loss(reference, ours))
+    with attention_backend(ours, torch.device("cpu")):
+        work = {"ours_gflop_per_step": gflop_per_step(ours.training_loss, batches[0])}
+    work["transformers_gflop_per_step"] = gflop_per_step(reference_loss(reference, ours), batches[0])
     times: dict[str, list[float]] = {name: [] for name in steps}
     for step in steps.values():
         for i in range(warmup_steps):
@@ -102,4 +145,4 @@ def training_throughput(
     result = {f"{name}_img_per_s": batch_size / statistics.median(t) for name, t in times.items()}
     reference = max(result[f"transformers_{attention}_img_per_s"] for attention in HF_ATTENTION)
     result["ratio"] = result["ours_img_per_s"] / reference
-    return result
+    return result | work | {"matmul_gflop_per_s": matmul_gflop_per_s()}

@@ -50,7 +50,10 @@ def test_training_throughput_against_transformers():
     images, _ = load_mnist_sample()
     result = training.training_throughput(images[:64, None], batch_size=16, rounds=1, steps_per_round=1,
                                           warmup_steps=1)  # fmt: skip
-    assert set(result) == {"ours_img_per_s", "transformers_sdpa_img_per_s", "transformers_eager_img_per_s", "ratio"}
+    runs = ("ours", "ours_default_attention", "transformers_sdpa", "transformers_eager")
+    work = {"ours_gflop_per_step", "transformers_gflop_per_step", "matmul_gflop_per_s"}
+    assert set(result) == {*(f"{run}_img_per_s" for run in runs), "ratio", *work}
+    assert result["ours_gflop_per_step"] == pytest.approx(result["transformers_gflop_per_step"])  # the same work
     assert result["ratio"] > 0
 
 

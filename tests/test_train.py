@@ -12,7 +12,7 @@ import torch
 
 import rfi_models
 from train.__main__ import main
-from train.engine import TrainConfig, lr_at
+from train.engine import TrainConfig, attention_backend, lr_at
 
 TINY_MAE = ["--override", "depth=1", "--override", "embed_dim=32", "--override", "decoder_depth=1"]
 
@@ -67,3 +67,18 @@ def test_two_process_gloo_run(tmp_path):
     _, info = rfi_models.load_checkpoint(out)
     assert info["training"]["world_size"] == 2
     assert info["training"]["steps"] == 4  # 256 images / (32 per rank x 2 ranks)
+
+
+def test_short_sequences_train_under_the_math_attention_backend_with_the_same_loss():
+    cpu = torch.device("cpu")
+    mae = rfi_models.create_model("mae", "mnist").train()
+    x = torch.rand(4, 1, 28, 28)
+    default_loss = mae.training_loss(x, generator=torch.Generator().manual_seed(0))
+    with attention_backend(mae, cpu):
+        assert torch.backends.cuda.math_sdp_enabled() and not torch.backends.cuda.flash_sdp_enabled()
+        math_loss = mae.training_loss(x, generator=torch.Generator().manual_seed(0))
+    assert torch.backends.cuda.flash_sdp_enabled()  # restored for everything else in the process
+    assert torch.allclose(math_loss, default_loss, atol=1e-6)
+    for long_or_convolutional in (rfi_models.create_model("mae", "sar"), rfi_models.create_model("cae", "mnist")):
+        with attention_backend(long_or_convolutional, cpu):
+            assert torch.backends.cuda.flash_sdp_enabled()

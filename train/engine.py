@@ -9,6 +9,7 @@ CPU, nccl on GPU): each rank takes every N-th batch of the same seeded permutati
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,6 +24,7 @@ import torch.distributed as dist
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
 
 import rfi_models
@@ -183,6 +185,28 @@ def validate(model: Autoencoder, val: torch.Tensor, config: TrainConfig, device:
     return {"val_loss": sum(losses) / len(val), "val_psnr": float(10 * np.log10(1 / mse)) if mse > 0 else math.inf}
 
 
+def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with the fused kernel: one pass over all parameters per step instead of one op per tensor."""
+    return torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, fused=True
+    )
+
+
+# PyTorch's CPU flash-attention kernel tiles queries and keys in blocks; for short sequences of narrow heads
+# that overhead outweighs the work, and its math backend is faster. Forward + backward, 2 threads, same number
+# of tokens per call: math/flash time 0.5-0.85 at 25-50 tokens, 1.1-1.25 at 100, 2.2-2.9 at 426.
+MATH_ATTENTION_MAX_TOKENS = 64
+
+
+def attention_backend(model: nn.Module, device: torch.device) -> contextlib.AbstractContextManager:
+    """The scaled_dot_product_attention backend to train under: math for short sequences on the CPU, else the
+    default choice. A context manager: the backend flags are process-wide, so only the training loop sets them."""
+    tokens = getattr(model, "num_patches", None)  # attention models only: the decoder sees 1 + num_patches
+    if device.type == "cpu" and tokens is not None and tokens + 1 <= MATH_ATTENTION_MAX_TOKENS:
+        return sdpa_kernel(SDPBackend.MATH)
+    return contextlib.nullcontext()
+
+
 def log_line(path: Path, record: dict) -> None:
     with path.open("a") as f:
         f.write(json.dumps(record) + "\n")
@@ -195,9 +219,7 @@ def train(config: TrainConfig, fresh: bool = False) -> Path:
     model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device)
     memory_format = torch.channels_last if model.convolutional else torch.contiguous_format
     model = model.to(memory_format=memory_format).train()
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=config.betas
-    )
+    optimizer = build_optimizer(model, config)
     out, log, state_path = Path(config.out), Path(config.log), resume_path(config)
 
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
@@ -222,48 +244,51 @@ def train(config: TrainConfig, fresh: bool = False) -> Path:
     total = steps_per_epoch * config.epochs
     warmup = max(1, int(config.warmup_epochs * steps_per_epoch))
     step = progress["step"]
-    for epoch in range(progress["epoch"], config.epochs):
-        started = time.time()
-        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
-        corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
-        running, counted, epoch_loss = 0.0, 0, 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
-                   disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
-        for local_step in bar:
-            first = (local_step * env.world + env.rank) * config.batch_size
-            x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
-            x = x.contiguous(memory_format=memory_format)
-            lr = lr_at(step, total, warmup, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            loss = loss_fn(x, corruption)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            running += loss.item()
-            epoch_loss += loss.item()
-            counted += 1
-            if env.main and (counted == config.log_every or local_step == steps_per_epoch - 1):
-                log_line(log, {"event": "step", "epoch": epoch + 1, "step": step, "loss": running / counted, "lr": lr})
-                bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
-                running, counted = 0.0, 0
+    with attention_backend(model, env.device):
+        for epoch in range(progress["epoch"], config.epochs):
+            started = time.time()
+            order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+            corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
+            running, counted, epoch_loss = 0.0, 0, 0.0
+            bar = tqdm(range(steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
+                       disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
+            for local_step in bar:
+                first = (local_step * env.world + env.rank) * config.batch_size
+                x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
+                x = x.contiguous(memory_format=memory_format)
+                lr = lr_at(step, total, warmup, config)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                loss = loss_fn(x, corruption)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                step += 1
+                running += loss.item()
+                epoch_loss += loss.item()
+                counted += 1
+                if env.main and (counted == config.log_every or local_step == steps_per_epoch - 1):
+                    record = {"event": "step", "epoch": epoch + 1, "step": step, "loss": running / counted, "lr": lr}
+                    log_line(log, record)
+                    bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
+                    running, counted = 0.0, 0
+                if config.max_steps and step >= config.max_steps:
+                    break
+            if env.main:
+                record = {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1)}
+                record["seconds"] = time.time() - started
+                record |= validate(model, val_set, config, env.device)
+                progress = {
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "seconds": progress["seconds"] + record["seconds"],
+                    "history": [*progress["history"], record],
+                }
+                log_line(log, {"event": "epoch", **record})
+                write_checkpoint(model, config, progress, env)
+                save_resume_state(state_path, model, optimizer, progress)
             if config.max_steps and step >= config.max_steps:
                 break
-        if env.main:
-            record = {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1), "seconds": time.time() - started}
-            record |= validate(model, val_set, config, env.device)
-            progress = {
-                "epoch": epoch + 1,
-                "step": step,
-                "seconds": progress["seconds"] + record["seconds"],
-                "history": [*progress["history"], record],
-            }
-            log_line(log, {"event": "epoch", **record})
-            write_checkpoint(model, config, progress, env)
-            save_resume_state(state_path, model, optimizer, progress)
-        if config.max_steps and step >= config.max_steps:
-            break
     if env.world > 1:
         dist.barrier()
         dist.destroy_process_group()
