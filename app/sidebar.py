@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import streamlit as st
-from cache import shared_model
 
 from rfi_models.gallery import (
     FAMILIES,
@@ -36,15 +36,29 @@ MAX_SEED = 10**6
 SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", "upload", "generate"]}
 
 
+def loaded_models(checkpoints: dict) -> dict:
+    """family -> model of each checkpoint path, loaded once per process (`cache.shared_model`).
+
+    cache is imported here, not at the top: it imports torch, which the Home page does not need, so the app's
+    first page renders about 2 s sooner and torch is imported by the first page that uses a model."""
+    from cache import shared_model
+
+    return {family: shared_model(str(path))[0] for family, path in checkpoints.items()}
+
+
 @dataclass
 class Selection:
     domain: str
-    models: dict  # family -> loaded model, only families with a checkpoint
-    checkpoints: dict  # family -> checkpoint path
+    checkpoints: dict  # family -> checkpoint path, only families with a checkpoint
     current: CurrentImage | None
     mask_ratio: float
     seed: int
     problems: list[str] = field(default_factory=list)  # unreadable checkpoints, bad uploads
+
+    @cached_property
+    def models(self) -> dict:
+        """family -> loaded model, for the same families as `checkpoints`; loaded on first use."""
+        return loaded_models(self.checkpoints)
 
 
 def query_default(key: str, cast, default, low=None, high=None):
@@ -66,7 +80,7 @@ def draw_sidebar() -> Selection:
                        format_func=str.upper, horizontal=True, key="domain")  # fmt: skip
     folder = checkpoints_folder()
     grouped, problems = checkpoints_by_family(folder, domain)
-    checkpoints, models = {}, {}
+    checkpoints = {}
     for family in FAMILIES:
         names = [p.name for p in grouped[family]]
         if not names:
@@ -75,7 +89,6 @@ def draw_sidebar() -> Selection:
         name = bar.selectbox(f"{family.upper()} checkpoint", names, index=names.index(wanted) if wanted in names else 0,
                              key=f"{domain}_{family}")  # fmt: skip
         checkpoints[family] = folder / name
-        models[family] = shared_model(str(checkpoints[family]))[0]
 
     sources = SOURCES[domain]
     wanted_source = query_default("source", str, "gallery")
@@ -92,6 +105,7 @@ def draw_sidebar() -> Selection:
     elif source == "upload":
         upload = bar.file_uploader("Your image", type=UPLOAD_TYPES, key=f"{domain}_upload")
         if upload is not None:
+            models = loaded_models(checkpoints)
             size = next(iter(models.values())).config.img_size if models else (340, 500)
             try:
                 current = uploaded_image(upload.getvalue(), upload.name, domain, size)
@@ -114,4 +128,4 @@ def draw_sidebar() -> Selection:
     seed = int(bar.number_input("Mask / noise seed", 0, MAX_SEED, url_seed, key="seed"))
     st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})
     st.query_params.update({family: path.name for family, path in checkpoints.items()})
-    return Selection(domain, models, checkpoints, current, mask_ratio, seed, problems)
+    return Selection(domain, checkpoints, current, mask_ratio, seed, problems)

@@ -52,7 +52,7 @@ def start_page(title: str, need_image: bool = True):
     st.title(title)
     for problem in selection.problems:
         st.error(problem)
-    if not selection.models:
+    if not selection.checkpoints:
         st.info("No trained checkpoints for this domain in `checkpoints/`. Train them with `python -m train`.")
         st.stop()
     if need_image and selection.current is None:

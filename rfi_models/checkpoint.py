@@ -13,6 +13,10 @@ manifest lists it with a matching hash; a file in a folder without a manifest (a
 unchecked. `save_checkpoint` records what it writes in the manifest when there is one;
 `python -m rfi_models.manifest --write FOLDER` rewrites it, and `--verify FOLDER` checks it.
 Hashes are cached by (path, mtime, size, inode), so listing or loading the same files again costs a stat.
+
+torch is imported by the functions that build, load or save a model, not by this module: listing checkpoints,
+reading their metadata and checking manifests (the app's first page) need no torch, which takes about 2 s
+to import on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ import itertools
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
-from .models import Autoencoder, model_from_config
+if TYPE_CHECKING:
+    import torch
+
+    from .models import Autoencoder
 
 FORMAT_VERSION = 1
 METADATA_KEY = "rfi_models"
@@ -53,6 +59,7 @@ def save_checkpoint(
     **info,
 ) -> Path:
     """Write `model` to `path` (.safetensors). Every value in `info` must be JSON-serialisable."""
+    from safetensors.torch import save_file
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
     config = model.config.to_dict()
@@ -197,7 +204,7 @@ def read_checkpoint_info(path: str | Path) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint file")
     verify_against_manifest(path)
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"{path.name}: not a readable safetensors checkpoint ({err})") from None
@@ -219,6 +226,10 @@ def read_checkpoint_info(path: str | Path) -> dict:
 
 def build_model(path: Path, info: dict, device: str | torch.device) -> Autoencoder:
     """The model of a checkpoint's metadata, on `device` ("meta" builds it without allocating its weights)."""
+    import torch
+
+    from .models import model_from_config
+
     try:
         with torch.device(device):
             return model_from_config(info["architecture"], info["config"])
@@ -229,7 +240,7 @@ def build_model(path: Path, info: dict, device: str | torch.device) -> Autoencod
 def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     """{name: shape} of a safetensors file's tensors, from its header alone."""
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:
             return {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"{path.name}: corrupt tensor data ({err})") from None

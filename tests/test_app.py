@@ -6,6 +6,9 @@ not what the models learned (test_shipped.py does that).
 
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ import rfi_models
 from rfi_models.data import load_mnist_sample
 
 APP = "../app/streamlit_app.py"
+ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "mae": dict(embed_dim=16, depth=1, num_heads=2, decoder_embed_dim=8, decoder_depth=1, decoder_num_heads=2),
     "cae": dict(channels=(4, 4), latent_dim=8),
@@ -240,3 +244,18 @@ def test_every_hostile_upload_gets_a_message_and_the_app_keeps_serving(sar_check
     else:
         app.radio(key="detection_source").set_value("sidebar image").run()
         assert not app.exception and not app.error and len(app.dataframe) == 1
+
+
+def test_the_first_page_and_the_sidebar_need_no_torch():
+    """Home renders before torch is imported (cold start): its modules, the checkpoint list and the galleries."""
+    code = (
+        "import sys; sys.path.insert(0, 'app')\n"
+        "import sidebar, widgets, rfi_models.viz\n"
+        "from rfi_models.gallery import checkpoints_by_family, gallery_image\n"
+        "grouped, problems = checkpoints_by_family('checkpoints', 'mnist')\n"
+        "assert all(grouped.values()) and not problems, (grouped, problems)\n"
+        "gallery_image('mnist', 0), gallery_image('sar', 0)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -52,7 +52,8 @@ def test_page_actions_never_mutate_the_shared_models(tmp_path, monkeypatch):
     monkeypatch.setenv("RFI_MODELS_CHECKPOINTS", str(tmp_path))
     write_tiny_checkpoints(tmp_path, "mnist", TINY)
     app = start()
-    import cache  # the app's own module, imported by the script run above; its caches are process-wide
+    monkeypatch.syspath_prepend(str(ROOT / "app"))
+    import cache  # the app's own module, as the pages import it; its caches are process-wide
 
     paths = sorted(str(p) for p in tmp_path.glob("*.safetensors"))
     before = {path: fingerprint(cache.shared_model(path)[0]) for path in paths}

@@ -21,7 +21,7 @@ st.markdown(
 )
 for problem in selection.problems:
     st.error(problem)
-if not selection.models:
+if not selection.checkpoints:
     st.info(
         "No trained checkpoints for this domain in `checkpoints/`. Train them with `python -m train` (see the README)."
     )
