@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import png
 import tifffile
-from PIL import Image
 from tqdm import tqdm
 
 from .analysis.anomaly import METHODS
@@ -28,31 +29,44 @@ from .checkpoint import CheckpointError
 from .io import InputError, open_scene, release_mapped_pages
 
 MASK_FORMATS = (".png", ".npy", ".tif", ".tiff")
-ROWS_PER_CHUNK = 1024
+ROWS_PER_CHUNK = 1024  # a multiple of 16: a TIFF mask is written as one tile per chunk of rows
 PROGRESS_MIN_TILES = 8
 
 
 def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
-    """Threshold `scores` in row chunks into `path`; returns the number of flagged pixels."""
+    """Threshold `scores` into `path` ROWS_PER_CHUNK rows at a time; returns the number of flagged pixels.
+
+    Every format is written as the rows come (a mapped .npy, PNG rows through pypng, TIFF strips through
+    tifffile), so the mask never has to fit in memory whatever the scene's size. PNG and TIFF hold 0 / 255.
+    """
     height, width = scores.shape
-    suffix = path.suffix.lower()
-    mask = (
-        np.lib.format.open_memmap(path, mode="w+", dtype=bool, shape=(height, width))
-        if suffix == ".npy"
-        else np.zeros((height, width), dtype=np.uint8)
-    )
     flagged = 0
-    for top in range(0, height, ROWS_PER_CHUNK):
-        chunk = scores[top : top + ROWS_PER_CHUNK] >= threshold
-        flagged += int(chunk.sum())
-        mask[top : top + ROWS_PER_CHUNK] = chunk if suffix == ".npy" else chunk * np.uint8(255)
-        release_mapped_pages(scores, mask)
+
+    def chunks() -> Iterator[np.ndarray]:
+        """The mask, bool [<= ROWS_PER_CHUNK, W] at a time."""
+        nonlocal flagged
+        for top in range(0, height, ROWS_PER_CHUNK):
+            chunk = scores[top : top + ROWS_PER_CHUNK] >= threshold
+            flagged += int(chunk.sum())
+            release_mapped_pages(scores)
+            yield chunk
+
+    grey = (chunk * np.uint8(255) for chunk in chunks())  # PNG and TIFF
+
+    suffix = path.suffix.lower()
     if suffix == ".npy":
+        mask = np.lib.format.open_memmap(path, mode="w+", dtype=bool, shape=(height, width))
+        for top, chunk in zip(range(0, height, ROWS_PER_CHUNK), chunks(), strict=True):
+            mask[top : top + len(chunk)] = chunk
+            release_mapped_pages(mask)
         mask.flush()
     elif suffix == ".png":
-        Image.fromarray(mask).save(path)
+        with path.open("wb") as f:
+            png.Writer(width, height, greyscale=True, bitdepth=8).write(f, (row for chunk in grey for row in chunk))
     else:
-        tifffile.imwrite(path, mask, compression="zlib")
+        tile = (ROWS_PER_CHUNK, -(-width // 16) * 16)  # one tile per chunk of rows, zero-padded to whole tiles
+        tifffile.imwrite(path, data=grey, shape=(height, width), dtype=np.uint8, tile=tile, compression="zlib",
+                         maxworkers=1)  # fmt: skip
     return flagged
 
 

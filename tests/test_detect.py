@@ -9,10 +9,11 @@ import tifffile
 from PIL import Image
 
 import rfi_models
+from rfi_models import detect
 from rfi_models.analysis import Detector
 from rfi_models.analysis.detector import store_calibrated_thresholds
 from rfi_models.data import synthetic_sar
-from rfi_models.detect import main
+from rfi_models.detect import main, write_mask
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,15 @@ def test_calibrated_thresholds_are_stored_in_the_checkpoint(tmp_path):
     assert info["metrics"]["rfi_threshold_rfi"] == thresholds["rfi_threshold_rfi"] > 0
     assert info["training"] == {"epochs": 1}
     assert Detector.from_checkpoint(path).threshold == thresholds["rfi_threshold_rfi"]
+
+
+@pytest.mark.parametrize("name", ["mask.png", "mask.tif", "mask.npy"])
+def test_masks_are_written_a_chunk_of_rows_at_a_time_with_the_same_pixels(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(detect, "ROWS_PER_CHUNK", 16)  # 50 rows: 3 whole chunks and a partial one
+    scores = np.random.default_rng(0).random((50, 33)).astype(np.float32)
+    path = tmp_path / name
+    assert write_mask(scores, 0.7, path) == (scores >= 0.7).sum()
+    readers = {".png": lambda p: np.asarray(Image.open(p)), ".tif": tifffile.imread, ".npy": np.load}
+    mask = readers[path.suffix](path)
+    assert mask.shape == (50, 33)
+    assert np.array_equal(mask, (scores >= 0.7) * (1 if mask.dtype == bool else 255))
