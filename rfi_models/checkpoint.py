@@ -60,6 +60,7 @@ def save_checkpoint(
 ) -> Path:
     """Write `model` to `path` (.safetensors). Every value in `info` must be JSON-serialisable."""
     from safetensors.torch import save_file
+
     if domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
     config = model.config.to_dict()

@@ -36,7 +36,7 @@ PROGRESS_MIN_TILES = 8
 def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
     """Threshold `scores` into `path` ROWS_PER_CHUNK rows at a time; returns the number of flagged pixels.
 
-    Every format is written as the rows come (a mapped .npy, PNG rows through pypng, TIFF strips through
+    Every format is written as the rows come (a mapped .npy, PNG rows through pypng, TIFF tiles through
     tifffile), so the mask never has to fit in memory whatever the scene's size. PNG and TIFF hold 0 / 255.
     """
     height, width = scores.shape

@@ -28,7 +28,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
 
 import rfi_models
-from rfi_models.models import Autoencoder
+from rfi_models.models import Autoencoder, MaskedAutoencoder
 
 from . import data
 
@@ -199,10 +199,11 @@ MATH_ATTENTION_MAX_TOKENS = 64
 
 
 def attention_backend(model: nn.Module, device: torch.device) -> contextlib.AbstractContextManager:
-    """The scaled_dot_product_attention backend to train under: math for short sequences on the CPU, else the
-    default choice. A context manager: the backend flags are process-wide, so only the training loop sets them."""
-    tokens = getattr(model, "num_patches", None)  # attention models only: the decoder sees 1 + num_patches
-    if device.type == "cpu" and tokens is not None and tokens + 1 <= MATH_ATTENTION_MAX_TOKENS:
+    """The scaled_dot_product_attention backend to run a training forward pass under: math for short sequences on
+    the CPU, else the default choice. A fresh context manager per call: the backend flags are process-wide, so
+    only the training loop sets them, around its forward passes."""
+    short = isinstance(model, MaskedAutoencoder) and 1 + model.num_patches <= MATH_ATTENTION_MAX_TOKENS  # decoder
+    if device.type == "cpu" and short:
         return sdpa_kernel(SDPBackend.MATH)
     return contextlib.nullcontext()
 
@@ -216,9 +217,7 @@ def train(config: TrainConfig, fresh: bool = False) -> Path:
     """Train (or resume) one model; returns the checkpoint path. Rank 0 writes files."""
     env = Distributed.from_environment()
     torch.manual_seed(config.seed)
-    model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device)
-    memory_format = torch.channels_last if model.convolutional else torch.contiguous_format
-    model = model.to(memory_format=memory_format).train()
+    model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device).train()
     optimizer = build_optimizer(model, config)
     out, log, state_path = Path(config.out), Path(config.log), resume_path(config)
 
@@ -244,51 +243,48 @@ def train(config: TrainConfig, fresh: bool = False) -> Path:
     total = steps_per_epoch * config.epochs
     warmup = max(1, int(config.warmup_epochs * steps_per_epoch))
     step = progress["step"]
-    with attention_backend(model, env.device):
-        for epoch in range(progress["epoch"], config.epochs):
-            started = time.time()
-            order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
-            corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
-            running, counted, epoch_loss = 0.0, 0, 0.0
-            bar = tqdm(range(steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
-                       disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
-            for local_step in bar:
-                first = (local_step * env.world + env.rank) * config.batch_size
-                x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
-                x = x.contiguous(memory_format=memory_format)
-                lr = lr_at(step, total, warmup, config)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+    for epoch in range(progress["epoch"], config.epochs):
+        started = time.time()
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+        corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
+        running, counted, epoch_loss = 0.0, 0, 0.0
+        bar = tqdm(range(steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
+                   disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
+        for local_step in bar:
+            first = (local_step * env.world + env.rank) * config.batch_size
+            x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
+            lr = lr_at(step, total, warmup, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            with attention_backend(model, env.device):
                 loss = loss_fn(x, corruption)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                step += 1
-                running += loss.item()
-                epoch_loss += loss.item()
-                counted += 1
-                if env.main and (counted == config.log_every or local_step == steps_per_epoch - 1):
-                    record = {"event": "step", "epoch": epoch + 1, "step": step, "loss": running / counted, "lr": lr}
-                    log_line(log, record)
-                    bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
-                    running, counted = 0.0, 0
-                if config.max_steps and step >= config.max_steps:
-                    break
-            if env.main:
-                record = {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1)}
-                record["seconds"] = time.time() - started
-                record |= validate(model, val_set, config, env.device)
-                progress = {
-                    "epoch": epoch + 1,
-                    "step": step,
-                    "seconds": progress["seconds"] + record["seconds"],
-                    "history": [*progress["history"], record],
-                }
-                log_line(log, {"event": "epoch", **record})
-                write_checkpoint(model, config, progress, env)
-                save_resume_state(state_path, model, optimizer, progress)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            running += loss.item()
+            epoch_loss += loss.item()
+            counted += 1
+            if env.main and (counted == config.log_every or local_step == steps_per_epoch - 1):
+                log_line(log, {"event": "step", "epoch": epoch + 1, "step": step, "loss": running / counted, "lr": lr})
+                bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
+                running, counted = 0.0, 0
             if config.max_steps and step >= config.max_steps:
                 break
+        if env.main:
+            record = {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1), "seconds": time.time() - started}
+            record |= validate(model, val_set, config, env.device)
+            progress = {
+                "epoch": epoch + 1,
+                "step": step,
+                "seconds": progress["seconds"] + record["seconds"],
+                "history": [*progress["history"], record],
+            }
+            log_line(log, {"event": "epoch", **record})
+            write_checkpoint(model, config, progress, env)
+            save_resume_state(state_path, model, optimizer, progress)
+        if config.max_steps and step >= config.max_steps:
+            break
     if env.world > 1:
         dist.barrier()
         dist.destroy_process_group()

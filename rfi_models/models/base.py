@@ -66,9 +66,6 @@ class Autoencoder(nn.Module, ABC):
 
     name: ClassVar[str]
     config_class: ClassVar[type[AutoencoderConfig]]
-    # Conv families keep their weights and activations in channels_last memory format, which oneDNN runs
-    # faster on a CPU (about 2x for the SAR DAE's gradients); they return contiguous images all the same.
-    convolutional: ClassVar[bool] = False
 
     def __init__(self, config: AutoencoderConfig) -> None:
         super().__init__()
@@ -84,7 +81,9 @@ class Autoencoder(nn.Module, ABC):
         return x * self.input_std + self.input_mean
 
     def channels_last_input(self, x: torch.Tensor) -> torch.Tensor:
-        """The normalised input in channels_last memory format, for the convolutional families."""
+        """The normalised input in channels_last memory format, for the convolutional families: they keep their
+        weights and activations in that format, which oneDNN runs faster on a CPU (about 2x for the SAR DAE's
+        gradients), and return contiguous images all the same."""
         return self.normalize(x).contiguous(memory_format=torch.channels_last)
 
     def check_input(self, x: torch.Tensor) -> None:

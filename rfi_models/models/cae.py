@@ -57,7 +57,6 @@ def conv_unit(conv: nn.Module, channels: int, config: CAEConfig) -> nn.Sequentia
 class ConvAutoencoder(Autoencoder):
     name = "cae"
     config_class = CAEConfig
-    convolutional = True
     presets: ClassVar[dict[str, CAEConfig]] = {
         "mnist": CAEConfig(
             img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,), channels=(32, 64), latent_dim=64

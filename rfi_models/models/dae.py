@@ -35,7 +35,6 @@ class DAEConfig(AutoencoderConfig):
 class DenoisingAutoencoder(Autoencoder):
     name = "dae"
     config_class = DAEConfig
-    convolutional = True
     presets: ClassVar[dict[str, DAEConfig]] = {
         "mnist": DAEConfig(img_size=(28, 28), in_chans=1, mean=(0.0,), std=(1.0,)),
         "sar": DAEConfig(img_size=(340, 500), in_chans=2, mean=(0.0, 0.0), std=(1.0, 1.0)),
