@@ -31,12 +31,18 @@ def figure(chart, key: str) -> None:
 
 # Pixels left for a page's main figure below its title and one row of controls: at 1920 x 1080 (normal) and at
 # 1280 x 720 (talk mode, whose figure then also fits 1920 x 1080). tests/test_browser.py checks that it fits.
-MAIN_HEIGHT = {False: 690, True: 430}
+MAIN_HEIGHT = {False: 690, True: 520}
 
 
 def main_height(rows_of_controls: int = 1) -> int:
     """The main figure's height for the current mode, less 80 px for each row of controls beyond the first."""
     return MAIN_HEIGHT[talk_mode()] - 80 * max(rows_of_controls - 1, 0)
+
+
+def controls_area():
+    """Where a page's controls go: on the page; in talk mode folded into one 'Settings' expander, so that the
+    main figure fits a projector's screen."""
+    return st.expander("Settings") if talk_mode() else st.container()
 
 
 def dae_noise(selection) -> float:

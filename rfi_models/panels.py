@@ -10,6 +10,7 @@ Pure functions of arrays; nothing here knows about Streamlit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .viz import display_stride
 
 HEAT = [[0.0, "black"], [1 / 3, "red"], [2 / 3, "yellow"], [1.0, "white"]]  # black-red-yellow-white
 GRAY = [[0.0, "black"], [1.0, "white"]]
+NO_VALUE = "lightgrey"  # pixels without a value (hidden MAE patches in the maps that explain)
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,24 @@ def _pixels(values: np.ndarray, stride: int) -> dict:
     return {"x": np.arange(0, values.shape[1], stride), "y": np.arange(0, values.shape[0], stride)}
 
 
+def _painted(mask: np.ndarray, colour: str, silent: dict) -> dict:
+    """A heat map that paints the True pixels of `mask` in `colour` and leaves the others transparent."""
+    values = np.where(mask, 1.0, np.nan).astype(np.float32)
+    return {"type": "heatmap", "z": values, "zsmooth": False, "colorscale": [[0, colour], [1, colour]], **silent}
+
+
 def _traces(panel: Panel, axis: str, scale: Scale, stride: int, name: str, where: dict) -> list[dict]:
-    """The panel's heat map, and its painted mask and outline when it has them."""
+    """The panel's heat map over grey where it has no value (NaN: hidden MAE patches), its painted mask and its
+    outline when it has them."""
     placed = _pixels(panel.values, stride) | where
-    hover = f"{name}<br>row %{{y}}, col %{{x}}: %{{z:.3~g}}<extra></extra>"
-    values = quantised(panel.values[::stride, ::stride], scale)
-    traces = [{"type": "heatmap", "z": values, "coloraxis": axis, "zsmooth": False, "name": name,
-               "hovertemplate": hover, **placed}]  # fmt: skip
     silent = {"showscale": False, "hoverinfo": "skip", **placed}
+    values = panel.values[::stride, ::stride]
+    traces = [_painted(~np.isfinite(values), NO_VALUE, silent)] if not np.isfinite(values).all() else []
+    hover = f"{name}<br>row %{{y}}, col %{{x}}: %{{z:.3~g}}<extra></extra>"
+    traces.append({"type": "heatmap", "z": quantised(values, scale), "coloraxis": axis, "zsmooth": False, "name": name,
+                   "hovertemplate": hover, **placed})  # fmt: skip
     if panel.paint is not None:
-        painted = np.where(panel.paint[::stride, ::stride], 1.0, np.nan).astype(np.float32)
-        colours = [[0, panel.paint_colour], [1, panel.paint_colour]]
-        traces.append({"type": "heatmap", "z": painted, "zsmooth": False, "colorscale": colours, **silent})
+        traces.append(_painted(panel.paint[::stride, ::stride], panel.paint_colour, silent))
     if panel.outline is not None and panel.outline.any():
         level = {"start": 0.5, "end": 0.5, "size": 1, "coloring": "none"}
         traces.append({"type": "contour", "z": panel.outline[::stride, ::stride].astype(np.uint8), "contours": level,
@@ -91,11 +99,13 @@ def colour_axes(scales: dict[str, Scale]) -> dict:
     return axes
 
 
-def grid_axes(n_rows: int, n_cols: int, gap: tuple[float, float]) -> tuple[dict, list[list[dict]]]:
-    """Layout axes of an n_rows x n_cols grid of linked image panels (zoom one, all follow; aspect kept), and
-    per cell the trace's axis references and its domain."""
+def grid_axes(
+    n_rows: int, n_cols: int, gap: tuple[float, float], size: tuple[int, int]
+) -> tuple[dict, list[list[dict]]]:
+    """Layout axes of an n_rows x n_cols grid of linked panels showing images of `size` (H, W) (zoom one, all
+    follow; aspect kept; double-click: whole image), and per cell the trace's axis references and its domain."""
     width, height = (1 - gap[0] * (n_cols - 1)) / n_cols, (1 - gap[1] * (n_rows - 1)) / n_rows
-    plain = {"showticklabels": False, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    plain = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "constrain": "domain"}
     layout, cells = {}, []
     for r in range(n_rows):
         cells.append([])
@@ -106,9 +116,11 @@ def grid_axes(n_rows: int, n_cols: int, gap: tuple[float, float]) -> tuple[dict,
             y_domain = np.clip([1 - (r + 1) * height - r * gap[1], 1 - r * (height + gap[1])], 0, 1).round(6).tolist()
             linked = ({"matches": "x"}, {"matches": "y"}) if k > 1 else ({}, {})
             suffix = "" if k == 1 else k
-            layout[f"xaxis{suffix}"] = plain | {"domain": x_domain, "anchor": y} | linked[0]
+            layout[f"xaxis{suffix}"] = plain | {"domain": x_domain, "anchor": y, "range": [-0.5, size[1] - 0.5]}
             layout[f"yaxis{suffix}"] = plain | {"domain": y_domain, "anchor": x, "scaleanchor": x,
-                                                "autorange": "reversed"} | linked[1]  # fmt: skip
+                                                "range": [size[0] - 0.5, -0.5]}  # fmt: skip
+            layout[f"xaxis{suffix}"] |= linked[0]
+            layout[f"yaxis{suffix}"] |= linked[1]
             cells[r].append({"where": {"xaxis": x, "yaxis": y}, "x": x_domain, "y": y_domain})
     return layout, cells
 
@@ -135,13 +147,17 @@ def panel_grid(
     Built as one specification (plotly's make_subplots and update_* calls take about 30x longer)."""
     n_rows, n_cols = len(rows), max(len(cells) for cells in rows)
     base = 20 if talk else 12
-    layout, cells = grid_axes(n_rows, n_cols, (0.012, 0.08 if n_rows > 1 and titles and len(titles) > n_cols else 0.03))
+    size = next(panel.values.shape for row in rows for panel in row if panel is not None)
+    title_lines = max((title.count("<br>") + 1 for title in titles or []), default=0)
+    gap = 0.08 if n_rows > 1 and titles and len(titles) > n_cols else 0.03
+    layout, cells = grid_axes(n_rows, n_cols, (0.012, gap), size)
     axis_of = {name: "coloraxis" if i == 0 else f"coloraxis{i + 1}" for i, name in enumerate(scales)}
     data, notes = [], []
     for r, row in enumerate(rows):
         label = (labels or [""] * n_rows)[r]
         if label:
-            notes.append(text(label, 0, sum(cells[r][0]["y"]) / 2, base, xanchor="right", xshift=-6, align="right"))
+            notes.append(text(label, 0, sum(cells[r][0]["y"]) / 2, base - 2 * talk, xanchor="right", xshift=-6,
+                              align="right"))  # fmt: skip
         for c, panel in enumerate(row):
             if panel is None:
                 continue
@@ -151,10 +167,13 @@ def panel_grid(
     for index, title in enumerate(titles or []):
         cell = cells[index // n_cols][index % n_cols]
         notes.append(text(title, sum(cell["x"]) / 2, cell["y"][1], base + 1, xanchor="center", yanchor="bottom"))
-    longest = max((len(part) for label in labels or [] for part in label.split("<br>")), default=0)
+    longest = max(
+        (len(re.sub("<[^>]*>", "", line)) for label in labels or [] for line in label.split("<br>")), default=0
+    )
     layout |= colour_axes(scales) | {
-        "height": height, "font": {"size": base}, "showlegend": False, "plot_bgcolor": "white", "annotations": notes,
-        "margin": {"l": 5 + (11 if talk else 7) * longest, "r": 10, "t": 30 if titles else 5, "b": 5},
+        "height": height, "font": {"size": base}, "showlegend": False, "annotations": notes,
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "margin": {"l": 15 + (10 if talk else 7) * longest, "r": 10, "t": title_lines * (base + 8) + 5, "b": 5},
         "dragmode": "zoom", "hoverlabel": {"font": {"size": base}},
     }  # fmt: skip
     return go.Figure({"data": data, "layout": layout})
@@ -176,7 +195,7 @@ def relative(values: np.ndarray, percentile: float = 99.5) -> np.ndarray:
 def quality_label(family: str, quality: dict[str, float]) -> str:
     label = f"<b>{family.upper()}</b><br>PSNR {quality['psnr']:.2f} dB<br>SSIM {quality['ssim']:.3f}"
     if "psnr_masked" in quality:
-        label += f"<br><i>hidden:</i><br>PSNR {quality['psnr_masked']:.2f} dB<br>SSIM {quality['ssim_masked']:.3f}"
+        label += f"<br><i>hidden: {quality['psnr_masked']:.2f} dB, {quality['ssim_masked']:.3f}</i>"
     return label
 
 
@@ -185,8 +204,8 @@ def reconstruction_grid(image: np.ndarray, views: list, channel: int, *, height:
     reconstruction, reconstruction + visible (models with a mask), and the absolute error on one scale shared
     by all rows; PSNR/SSIM beside each row. Images show `channel` of [C, H, W]; the error is over all channels."""
     masked = any(view.mask is not None for view in views)
-    titles = ["original", "what the model saw", "reconstruction", *(["reconstruction + visible"] * masked),
-              "absolute error"]  # fmt: skip
+    titles = ["original", "what the<br>model saw", "reconstruction", *(["reconstruction<br>+ visible"] * masked),
+              "absolute<br>error"]  # fmt: skip
     top = max(float(np.percentile(view.error, 99.5)) for view in views)
     scales = {"image": IMAGE, "error": Scale(tuple(map(tuple, HEAT)), 0.0, max(top, 1e-6), "absolute error")}
     rows = []
@@ -195,7 +214,9 @@ def reconstruction_grid(image: np.ndarray, views: list, channel: int, *, height:
                  Panel(view.model_input[channel] * 255, "image", SEEN.get(view.family, "input")),
                  Panel(view.reconstruction[channel] * 255, "image", "reconstruction")]  # fmt: skip
         if masked:
-            cells.append(None if view.mask is None else Panel(view.composite[channel] * 255, "image", titles[3]))
+            cells.append(
+                None if view.mask is None else Panel(view.composite[channel] * 255, "image", "reconstruction + visible")
+            )
         cells.append(Panel(view.error, "error", "absolute error"))
         rows.append(cells)
     return panel_grid(rows, scales, titles=titles, labels=[quality_label(v.family, v.quality) for v in views],

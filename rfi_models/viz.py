@@ -1,4 +1,4 @@
-"""Pure functions from arrays to things a page shows: display images, false colour, heat maps, overlays,
+"""Pure functions from arrays to things a page shows: display images, false colour, latent maps, curves,
 plotly figures, and PNG bytes for downloads.
 
 Nothing here knows about Streamlit; every function takes arrays and returns arrays (uint8 images ready for
@@ -130,6 +130,7 @@ def latent_figure(
     size = 3 if three_d else 6
     data, notes = [], []
     for i, (members, where) in enumerate(zip(panels, cells, strict=True)):
+        suffix = "" if i == 0 else i + 1
         for number, name in enumerate(members):
             points, rows = coords[name], np.arange(len(coords[name]))
             values = colours.get(name) if isinstance(colours, dict) else colours
@@ -154,15 +155,16 @@ def latent_figure(
                                          ["current image"] * len(placed[name]), where)  # fmt: skip
                 data.append(star_trace | {"showlegend": i == 0 and number == 0, "customdata": None})
         label = f"{members[0].upper()}: {title}" if colours is not None else title
-        domain = layout[where.get("scene", "xaxis")]["domain"]
-        centre = sum(domain["x"] if three_d else domain) / 2
+        domain = layout[f"scene{suffix}"]["domain"]["x"] if three_d else layout[f"xaxis{suffix}"]["domain"]
+        centre = sum(domain) / 2
         notes.append({"text": label, "x": centre, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
                       "xanchor": "center", "yanchor": "bottom"})  # fmt: skip
     if colours is not None and not categorical:
         layout["coloraxis"] = {"colorscale": "Viridis", "colorbar": {"title": {"text": colour_name}}}
-    layout |= {"annotations": notes, "dragmode": "lasso", "legend": {"title": {"text": colour_name}},
-               "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}  # fmt: skip
-    return styled(go.Figure({"data": data, "layout": layout}), talk, height=height)
+    figure = styled(go.Figure({"data": data, "layout": layout | {"annotations": notes, "dragmode": "lasso"}}), talk,
+                    height=height)  # fmt: skip
+    legend = {"title": {"text": colour_name}, "orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"}
+    return figure.update_layout(legend=legend, margin={"l": 10, "r": 10, "t": 40, "b": 10})
 
 
 def line_chart(

@@ -92,7 +92,7 @@ def plotly_specs(app: AppTest) -> list[dict]:
 
 def grid_texts(spec: dict) -> list[str]:
     """A grid's panel titles and row labels."""
-    return [note["text"] for note in spec["layout"].get("annotations", [])]
+    return [note["text"].replace("<br>", " ") for note in spec["layout"].get("annotations", [])]
 
 
 def test_reconstruction_page_compares_three_models_in_one_grid_and_follows_the_controls(checkpoints):

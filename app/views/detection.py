@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 from cache import detector, session_scores
 from sidebar import UPLOAD_TYPES, checkpoints_folder
-from widgets import figure, main_height, start_page, switch_to_sar, talk_mode
+from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
 from rfi_models.analysis import METHODS
 from rfi_models.analysis.agreement import agreement_count, detection_summary, pairwise_iou
@@ -20,16 +20,18 @@ if selection.domain != "sar":
     st.stop()
 
 side = int(MAX_PIXELS**0.5)
-source_column, detectors_column, method_column, show_column, menu_column = st.columns([1.2, 2.2, 1, 1, 0.9])
-source = source_column.radio("Input", ("sidebar image", "upload a scene"), key="detection_source")
-names = ["baseline", *selection.models]
-chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors")
-method = method_column.selectbox("Model score", METHODS, index=METHODS.index("rfi"), key="detection_method",
-                                 help="rfi: the residual filtered by RFI's structure; error: squared error; "
-                                 "ssim: local 1 - SSIM in a 20 x 100 window")  # fmt: skip
-show = show_column.radio("Show", ("mask", "score"), horizontal=True, key="detection_show",
-                         help="mask: each mask over VH; score: score / threshold (1: at threshold)")  # fmt: skip
-downloads = menu_column.popover("Downloads", width="stretch")
+controls = controls_area()
+with controls:
+    source_column, detectors_column, method_column, show_column, menu_column = st.columns([1.2, 2.2, 1, 1, 0.9])
+    source = source_column.radio("Input", ("sidebar image", "upload a scene"), key="detection_source")
+    names = ["baseline", *selection.models]
+    chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors")
+    method = method_column.selectbox("Model score", METHODS, index=METHODS.index("rfi"), key="detection_method",
+                                     help="rfi: the residual filtered by RFI's structure; error: squared error; "
+                                     "ssim: local 1 - SSIM in a 20 x 100 window")  # fmt: skip
+    show = show_column.radio("Show", ("mask", "score"), horizontal=True, key="detection_show",
+                             help="mask: each mask over VH; score: score / threshold (1: at threshold)")  # fmt: skip
+    downloads = menu_column.popover("Downloads", width="stretch")
 
 truth = None
 if source == "upload a scene":
@@ -78,7 +80,7 @@ def scores_of(name: str):
 
 found_scores = {name: scores_of(name) for name in chosen}
 thresholds = {}
-for column, (name, (found, scores)) in zip(st.columns(len(chosen)), found_scores.items(), strict=True):
+for column, (name, (found, scores)) in zip(controls.columns(len(chosen)), found_scores.items(), strict=True):
     top = float(max(np.percentile(scores, 99.9), 2 * found.threshold, 1e-6))
     thresholds[name] = column.slider(f"{name.upper()} threshold", 0.0, top, float(min(found.threshold, top)),
                                      top / 400, format="%.4g", key=f"threshold_{name}_{method}",

@@ -4,7 +4,7 @@ one relative scale, the maps compared by numbers beside them, and deletion curve
 import numpy as np
 import streamlit as st
 from cache import explanations
-from widgets import figure, main_height, start_page, talk_mode
+from widgets import controls_area, figure, main_height, start_page, talk_mode
 
 from rfi_models.analysis.explain import ATTRIBUTION_METHODS, FUSIONS, TARGETS, ExplainSettings
 from rfi_models.panels import explanation_grid
@@ -16,25 +16,26 @@ height, width = image.shape[1:]
 mae = selection.models.get("mae")
 depth, heads = (mae.config.depth, mae.config.num_heads) if mae is not None else (1, 1)
 
-method_column, target_column, fusion_column, discard_column, block_column, head_column = st.columns(
-    [1.4, 1.4, 0.8, 1.2, 0.8, 0.8]
-)
-method = method_column.selectbox("Attribution (all models)", ATTRIBUTION_METHODS, key="captum_method",
-                                 format_func=lambda m: m.replace("_", " "))  # fmt: skip
-target = target_column.selectbox("Target", TARGETS, key="captum_target", format_func=lambda t: t.replace("_", " "))
-fusion = fusion_column.selectbox("Rollout heads", FUSIONS, key="fusion", disabled=mae is None)
-discard = discard_column.slider("Rollout discard ratio", 0.0, 0.95, 0.0, 0.05, key="discard", disabled=mae is None)
-block = block_column.number_input("CLS block", 0, depth - 1, depth - 1, key="block", disabled=mae is None)
-head = head_column.number_input("CLS head", 0, heads - 1, 0, key="head", disabled=mae is None)
-region = None
-if target == "region_error":
-    rows_column, cols_column = st.columns(2)
-    rows = rows_column.slider("Region rows", 0, height, (height // 4, 3 * height // 4), key="region_rows")
-    cols = cols_column.slider("Region columns", 0, width, (width // 4, 3 * width // 4), key="region_cols")
-    region = (rows, cols)
-    if rows[0] == rows[1] or cols[0] == cols[1]:
-        st.error("The region is empty: give it at least one row and one column.")
-        st.stop()
+with controls_area():
+    method_column, target_column, fusion_column, discard_column, block_column, head_column = st.columns(
+        [1.4, 1.4, 0.8, 1.2, 0.8, 0.8]
+    )
+    method = method_column.selectbox("Attribution (all models)", ATTRIBUTION_METHODS, key="captum_method",
+                                     format_func=lambda m: m.replace("_", " "))  # fmt: skip
+    target = target_column.selectbox("Target", TARGETS, key="captum_target", format_func=lambda t: t.replace("_", " "))
+    fusion = fusion_column.selectbox("Rollout heads", FUSIONS, key="fusion", disabled=mae is None)
+    discard = discard_column.slider("Rollout discard ratio", 0.0, 0.95, 0.0, 0.05, key="discard", disabled=mae is None)
+    block = block_column.number_input("CLS block", 0, depth - 1, depth - 1, key="block", disabled=mae is None)
+    head = head_column.number_input("CLS head", 0, heads - 1, 0, key="head", disabled=mae is None)
+    region = None
+    if target == "region_error":
+        rows_column, cols_column = st.columns(2)
+        rows = rows_column.slider("Region rows", 0, height, (height // 4, 3 * height // 4), key="region_rows")
+        cols = cols_column.slider("Region columns", 0, width, (width // 4, 3 * width // 4), key="region_cols")
+        region = (rows, cols)
+        if rows[0] == rows[1] or cols[0] == cols[1]:
+            st.error("The region is empty: give it at least one row and one column.")
+            st.stop()
 
 settings = ExplainSettings(
     fusion, discard, int(block), int(head), method, target, region, selection.mask_ratio, selection.seed
@@ -44,8 +45,8 @@ with st.spinner("Computing explanations…"):
     result = explanations(paths, image, selection.current.truth, settings, selection.models)
 
 st.caption(
-    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} (hidden patches blank) · "
-    f"each map relative to its own 99.5th percentile · image: {'VH' if domain == 'sar' else 'the digit'}"
+    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f}, hidden patches grey · maps relative "
+    f"to their 99.5th percentile" + (" · image: VH" if domain == "sar" else "")
 )
 grid_column, numbers_column = (st.container(), st.container()) if talk_mode() else st.columns([3, 1])
 with grid_column:

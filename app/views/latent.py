@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 from cache import cluster_table, latent_maps, placements, projection, reconstructions
 from sidebar import checkpoints_folder
-from widgets import dae_noise, image_row, main_height, selectable_figure, start_page, talk_mode
+from widgets import controls_area, dae_noise, image_row, main_height, selectable_figure, start_page, talk_mode
 
 from rfi_models.analysis.latent import PROJECTIONS
 from rfi_models.analysis.latent_view import colour_options, colour_values, standardised
@@ -13,6 +13,7 @@ from rfi_models.gallery import gallery_image
 from rfi_models.viz import latent_figure, thumbnail
 
 MAX_SHOWN = 8
+THUMBNAIL_WIDTH = {"mnist": 112, "sar": 200}  # px: a digit enlarged 4x; a SAR patch at 1/2.5
 
 selection = start_page("Latent space", need_image=False)
 domain, families = selection.domain, list(selection.models)
@@ -20,28 +21,29 @@ checkpoints = tuple((family, str(path)) for family, path in selection.checkpoint
 folder = str(checkpoints_folder())
 maps = latent_maps(checkpoints, domain, folder)
 
-menu_column, colour_column, models_column, k_column = st.columns([1.2, 1.2, 2, 1.2])
-chosen_method = st.session_state.get("projection_method", "pca")
-with menu_column.popover(f"Projection: {chosen_method.upper()} {st.session_state.get('projection_dims', 2)}-D",
-                         width="stretch"), st.form("projection"):  # fmt: skip
-    st.markdown("Parameters apply when you press Compute (UMAP and t-SNE take seconds).")
-    method = st.selectbox("Method", PROJECTIONS, format_func=str.upper, key="projection_method")
-    dims = st.radio("Dimensions", (2, 3), horizontal=True, key="projection_dims")
-    seed = st.number_input("Projection seed", 0, 10**6, 0, key="projection_seed")
-    n_neighbors = st.slider("UMAP neighbours", 2, 100, 15, key="umap_neighbours")
-    min_dist = st.slider("UMAP min. distance", 0.0, 0.99, 0.1, 0.01, key="umap_min_dist")
-    perplexity = st.slider("t-SNE perplexity", 5.0, 100.0, 30.0, 1.0, key="tsne_perplexity")
-    st.form_submit_button("Compute")
-params = {"seed": int(seed)}
-if method == "umap" and (n_neighbors, min_dist) != (15, 0.1):
-    params |= {"n_neighbors": n_neighbors, "min_dist": min_dist}
-if method == "tsne" and perplexity != 30.0:
-    params["perplexity"] = perplexity
-params_key, dims = tuple(sorted(params.items())), int(dims)
+with controls_area():
+    menu_column, colour_column, models_column, k_column = st.columns([1.2, 1.2, 2, 1.2])
+    chosen_method = st.session_state.get("projection_method", "pca")
+    with menu_column.popover(f"Projection: {chosen_method.upper()} {st.session_state.get('projection_dims', 2)}-D",
+                             width="stretch"), st.form("projection"):  # fmt: skip
+        st.markdown("Parameters apply when you press Compute (UMAP and t-SNE take seconds).")
+        method = st.selectbox("Method", PROJECTIONS, format_func=str.upper, key="projection_method")
+        dims = st.radio("Dimensions", (2, 3), horizontal=True, key="projection_dims")
+        seed = st.number_input("Projection seed", 0, 10**6, 0, key="projection_seed")
+        n_neighbors = st.slider("UMAP neighbours", 2, 100, 15, key="umap_neighbours")
+        min_dist = st.slider("UMAP min. distance", 0.0, 0.99, 0.1, 0.01, key="umap_min_dist")
+        perplexity = st.slider("t-SNE perplexity", 5.0, 100.0, 30.0, 1.0, key="tsne_perplexity")
+        st.form_submit_button("Compute")
+    params = {"seed": int(seed)}
+    if method == "umap" and (n_neighbors, min_dist) != (15, 0.1):
+        params |= {"n_neighbors": n_neighbors, "min_dist": min_dist}
+    if method == "tsne" and perplexity != 30.0:
+        params["perplexity"] = perplexity
+    params_key, dims = tuple(sorted(params.items())), int(dims)
 
-colour_by = colour_column.selectbox("Colour by", colour_options(maps), key="colour_by")
-shown = models_column.multiselect("Models", families, default=families, format_func=str.upper, key="latent_models")
-k = k_column.slider("Neighbours of the current image", 1, 20, 5, key="neighbours_k")
+    colour_by = colour_column.selectbox("Colour by", colour_options(maps), key="colour_by")
+    shown = models_column.multiselect("Models", families, default=families, format_func=str.upper, key="latent_models")
+    k = k_column.slider("Neighbours of the current image", 1, 20, 5, key="neighbours_k")
 if not shown:
     st.info("Choose at least one model.")
     st.stop()
@@ -81,8 +83,8 @@ with sample_column:
     if len(selected_rows) == 1 or (not selected_rows and selection.current is not None):
         sample = gallery_image(domain, int(maps.index[selected_rows[0]])) if selected_rows else selection.current
         st.markdown(f"**{sample.label}**")
-        for caption, picture in sample_views(sample.image):
-            st.image(picture, caption=caption, width="stretch")
+        captions, pictures = zip(*sample_views(sample.image), strict=True)
+        st.image(list(pictures), caption=list(captions), width=THUMBNAIL_WIDTH[domain])
     more = "; draw a box or lasso for a gallery below." if dims == 2 else "; 3-D maps rotate and zoom."
     st.caption(f"Click a point to see that sample and its reconstructions here{more}")
 

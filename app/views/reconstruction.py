@@ -3,22 +3,23 @@ with the visible patches pasted back, and the error on one shared scale, with PS
 
 import streamlit as st
 from cache import reconstructions
-from widgets import dae_noise, figure, main_height, start_page, talk_mode
+from widgets import controls_area, dae_noise, figure, main_height, start_page, talk_mode
 
 from rfi_models.panels import reconstruction_grid
 
 selection = start_page("Reconstruction")
 image = selection.current.image
 dae = "dae" in selection.checkpoints
-noise_column, channel_column, _ = st.columns([2, 1, 3])
-noise = noise_column.slider("DAE noise factor", 0.0, 1.0, dae_noise(selection), 0.05, key="noise_factor",
-                            disabled=not dae,
-                            help="Gaussian noise added before the DAE denoises, seeded by the sidebar's seed; "
-                            "the default is the noise it was trained with")  # fmt: skip
-channel = 0
-if image.shape[0] > 1:
-    channel = ("VV", "VH").index(channel_column.radio("Channel", ("VV", "VH"), index=1, horizontal=True,
-                                                      key="recon_channel"))  # fmt: skip
+with controls_area():
+    noise_column, channel_column, _ = st.columns([2, 1, 3])
+    noise = noise_column.slider("DAE noise factor", 0.0, 1.0, dae_noise(selection), 0.05, key="noise_factor",
+                                disabled=not dae,
+                                help="Gaussian noise added before the DAE denoises, seeded by the sidebar's seed; "
+                                "the default is the noise it was trained with")  # fmt: skip
+    channel = 0
+    if image.shape[0] > 1:
+        channel = ("VV", "VH").index(channel_column.radio("Channel", ("VV", "VH"), index=1, horizontal=True,
+                                                          key="recon_channel"))  # fmt: skip
 st.caption(
     f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise {noise:.2f} · "
     f"seed {selection.seed}"
