@@ -20,7 +20,10 @@ from .limits import InputError
 PRODUCT_CODE = re.compile(r"_1S([SD])([VH])_")  # e.g. S1A_IW_GRDH_1SDV_...: single/dual, VV/HH first
 POLARISATIONS = {"V": ("VV", "VH"), "H": ("HH", "HV")}
 UNKNOWN_POLARISATIONS = ("co-pol", "cross-pol")
-SINGLE_POL = "two polarisations are needed (co-pol and cross-pol: VV/VH or HH/HV, as in a dual-pol 1SDV/1SDH product)"
+SINGLE_POL = (
+    "two polarisations are needed (co-pol and cross-pol: VV/VH or HH/HV): give a dual-pol (1SDV, 1SDH) quick-look "
+    "or SAFE product, or a 2-band .npy/.npz or TIFF"
+)
 QUICKLOOK_SCALE = "quick-look 8-bit (the processor's own stretch)"
 
 
