@@ -27,6 +27,7 @@ from .analysis.detector import Detector
 from .analysis.tiling import count_tiles
 from .checkpoint import CheckpointError
 from .io import InputError, open_scene, release_mapped_pages
+from .runtime import keep_large_blocks
 
 MASK_FORMATS = (".png", ".npy", ".tif", ".tiff")
 ROWS_PER_CHUNK = 1024  # a multiple of 16: a TIFF mask is written as one tile per chunk of rows
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
     parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
     args = parser.parse_args(argv)
+    keep_large_blocks()
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))
