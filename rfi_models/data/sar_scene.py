@@ -7,7 +7,8 @@ product shows 3 sub-swaths (about 170 columns each), EW 5, stripmap 1. Rows are 
 API (used by `synthetic_sar` and `sar_rfi`):
 - `smooth_field(rng, shape, scale)`: zero-mean unit-std Gaussian random field, correlation ~`scale` px.
 - `db_to_power(db)`.
-- `Swaths(rng, shape)`: sub-swath index and position across it per pixel.
+- `Swaths(rng, shape, mode=None)`: sub-swath index and position across it per pixel (mode IW, EW or SM,
+  drawn when not given).
 - `background_db(rng, swaths) -> Background`: noise-free VV/VH dB with land, ships and the horizontal
   confounders (range-aligned coastlines, oceanic fronts, bright bursts) and their masks.
 - `noise_floor(rng, swaths)`: additive thermal noise power per channel, scalloped in range and banded in
@@ -83,9 +84,9 @@ def fractal_field(rng: np.random.Generator, shape: tuple[int, int], largest: flo
 class Swaths:
     """Sub-swaths of an IW (3), EW (5) or stripmap (1) quick-look; seams near-vertical with a small tilt."""
 
-    def __init__(self, rng: np.random.Generator, shape: tuple[int, int]) -> None:
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, int], mode: str | None = None) -> None:
         self.shape = shape
-        self.mode = str(rng.choice(["IW", "EW", "SM"], p=[0.75, 0.15, 0.10]))
+        self.mode = mode or str(rng.choice(["IW", "EW", "SM"], p=[0.75, 0.15, 0.10]))
         count = {"IW": 3, "EW": 5, "SM": 1}[self.mode]
         self.spacing = QUICKLOOK_WIDTH * rng.uniform(0.95, 1.1) / count
         offset = rng.uniform(0, self.spacing) if count > 1 else rng.uniform(-0.1, 0.1) * self.spacing
