@@ -13,10 +13,19 @@ import streamlit as st
 
 import rfi_models
 from rfi_models import CheckpointError
-from rfi_models.analysis import Detector, Projection, cluster_quality, extract_latents, reconstruct_all
+from rfi_models.analysis import (
+    Detector,
+    Projection,
+    cluster_quality,
+    extract_latents,
+    reconstruct_all,
+    weight_statistics,
+)
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
+from rfi_models.training_log import read_training_log
+from rfi_models.viz import training_curves, weight_histograms
 
 
 @st.cache_resource(show_spinner=False)
@@ -102,3 +111,12 @@ def session_scores(found: Detector, key: tuple, image: np.ndarray, progress=None
     if key not in kept:
         kept[key] = found.score(image, progress=progress)
     return kept[key]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def model_figures(path: str, log: str, family: str, talk: bool) -> tuple:
+    """A checkpoint's training curves (None without a log), weight histograms and per-layer weight rows, built
+    once per checkpoint and mode and shared by every session (never mutated)."""
+    rows = weight_statistics(shared_model(path)[0])
+    curves = training_curves(read_training_log(log), f"{family.upper()} training", talk) if Path(log).exists() else None
+    return curves, weight_histograms(rows, f"{family.upper()} weights per layer", talk), rows

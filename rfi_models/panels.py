@@ -45,10 +45,12 @@ class Panel:
 
 
 def quantised(values: np.ndarray, scale: Scale) -> np.ndarray:
-    """Values on a [0, 1] image scale sent as uint8 (the 8-bit quick-look scale, 4x less data than float32);
-    other scales as float32. NaN stays NaN (float32)."""
+    """Values on the 8-bit image scale, and small counts, sent as uint8 (4x less data than float32); other values
+    as float32. NaN stays NaN (float32)."""
     if (scale.low, scale.high) == (0.0, 255.0) and np.isfinite(values).all():
         return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    if np.issubdtype(values.dtype, np.integer) and values.min(initial=0) >= 0 and values.max(initial=0) <= 255:
+        return values.astype(np.uint8)  # counts
     return values.astype(np.float32)
 
 
@@ -58,9 +60,18 @@ def _pixels(values: np.ndarray, stride: int) -> dict:
 
 
 def _painted(mask: np.ndarray, colour: str, silent: dict) -> dict:
-    """A heat map that paints the True pixels of `mask` in `colour` and leaves the others transparent."""
-    values = np.where(mask, 1.0, np.nan).astype(np.float32)
-    return {"type": "heatmap", "z": values, "zsmooth": False, "colorscale": [[0, colour], [1, colour]], **silent}
+    """A heat map that paints the True pixels of `mask` in `colour` and leaves the others transparent (uint8)."""
+    colours = [[0, "rgba(0,0,0,0)"], [1, colour]]
+    return {"type": "heatmap", "z": mask.astype(np.uint8), "zsmooth": False, "colorscale": colours, "zmin": 0,
+            "zmax": 1, **silent}  # fmt: skip
+
+
+def outline(mask: np.ndarray, width: int = 2) -> np.ndarray:
+    """The pixels of a bool mask within `width` pixels of its border: its outline, drawn as a painted mask (the
+    browser draws it at once; a plotly contour of a large mask is traced in the browser on every render)."""
+    from scipy.ndimage import binary_erosion  # imported when first needed
+
+    return mask & ~binary_erosion(mask, iterations=width, border_value=1)
 
 
 def _traces(panel: Panel, axis: str, scale: Scale, stride: int, name: str, where: dict) -> list[dict]:
@@ -76,9 +87,7 @@ def _traces(panel: Panel, axis: str, scale: Scale, stride: int, name: str, where
     if panel.paint is not None:
         traces.append(_painted(panel.paint[::stride, ::stride], panel.paint_colour, silent))
     if panel.outline is not None and panel.outline.any():
-        level = {"start": 0.5, "end": 0.5, "size": 1, "coloring": "none"}
-        traces.append({"type": "contour", "z": panel.outline[::stride, ::stride].astype(np.uint8), "contours": level,
-                       "line": {"color": panel.outline_colour, "width": 2}, **silent})  # fmt: skip
+        traces.append(_painted(outline(panel.outline[::stride, ::stride]), panel.outline_colour, silent))
     return traces
 
 
@@ -257,7 +266,7 @@ def detection_grid(
             panels.append(Panel(relative_score, "score", name, outline=truth))
         else:
             panels.append(Panel(vh * 255, "image", name, paint=mask, outline=truth))
-    panels.append(Panel(agreement.astype(np.float32), "count", "agreement", outline=truth))
+    panels.append(Panel(agreement, "count", "agreement", outline=truth))
     rows = [panels[start : start + columns] for start in range(0, len(panels), columns)]
     titles = [p.title.upper() if p.title != "agreement" else "how many flag" for p in panels]
     return panel_grid(rows, scales, titles=titles, height=height, talk=talk, max_side=500)
