@@ -21,6 +21,7 @@ from rfi_models.analysis import (
     reconstruct_all,
     weight_statistics,
 )
+from rfi_models.analysis.agreement import detection_summary
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
@@ -99,6 +100,13 @@ def cluster_table(checkpoints, domain: str, folder: str, family: str, method: st
     labels = maps.labels if maps.labels is not None else (maps.rfi_fraction > 0).astype(int)
     coords = projection(checkpoints, domain, folder, family, method, dims, params).coords
     return cluster_quality(maps.maps[family].latents, coords, labels)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.ndarray, truth, _scores: dict) -> list:
+    """Summary rows (`analysis.agreement.detection_summary`) of (name, score key, threshold) detectors, once per
+    image and thresholds: the metrics against the truth take a fraction of a second per detector."""
+    return [detection_summary(name, _scores[name], threshold, image, truth) for name, _, threshold in detectors]
 
 
 def session_scores(found: Detector, key: tuple, image: np.ndarray, progress=None) -> np.ndarray:

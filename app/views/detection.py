@@ -3,16 +3,17 @@ one row, downloads in one menu, how many detectors flag each pixel, and the numb
 
 import numpy as np
 import streamlit as st
-from cache import detector, session_scores
+from cache import detection_rows, detector, session_scores
 from sidebar import UPLOAD_TYPES, checkpoints_folder
 from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
 from rfi_models.analysis import METHODS
-from rfi_models.analysis.agreement import agreement_count, detection_summary, pairwise_iou
+from rfi_models.analysis.agreement import agreement_count, pairwise_iou
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
 from rfi_models.io import MAX_PIXELS, InputError, read_image
-from rfi_models.panels import detection_grid
+from rfi_models.panels import DISPLAY_SIDE, detection_grid
+from rfi_models.viz import display_stride
 
 selection = start_page("RFI detection", need_image=False)
 if selection.domain != "sar":
@@ -60,9 +61,12 @@ if not chosen:
     st.stop()
 
 
+score_keys = {name: ("baseline" if name == "baseline" else str(selection.checkpoints[name]), method) for name in chosen}
+
+
 def scores_of(name: str):
     """The detector `name` and its score map of the image (with a progress bar while a scene is tiled)."""
-    path = "baseline" if name == "baseline" else str(selection.checkpoints[name])
+    path = score_keys[name][0]
     found = detector(path, "" if name == "baseline" else method, str(checkpoints_folder()))
     tiles = count_tiles(image.shape[1:], found.tile)
     bar = st.progress(0.0, text=f"{name.upper()}: scoring {tiles} tiles") if tiles > 1 else None
@@ -72,7 +76,7 @@ def scores_of(name: str):
         done[0] += n
         bar.progress(min(done[0] / tiles, 1.0), text=f"{name.upper()}: {done[0]} / {tiles} tiles")
 
-    scores = session_scores(found, (path, method), image, advance if bar else None)
+    scores = session_scores(found, score_keys[name], image, advance if bar else None)
     if bar:
         bar.empty()
     return found, scores
@@ -95,7 +99,9 @@ with downloads:
                            f"rfi_scores_{name}.npy", key=f"scores_{name}", width="stretch")  # fmt: skip
 
 height, width = image.shape[1:]
-st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined in green" if truth is not None else ""))
+stride = display_stride(image.shape, DISPLAY_SIDE)
+st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined in green" if truth is not None else "")
+           + (f" · shown every {stride} pixels (downloads: full resolution)" if stride > 1 else ""))  # fmt: skip
 results = {name: (scores / max(thresholds[name], 1e-12), masks[name]) for name, (_, scores) in found_scores.items()}
 chart = detection_grid(
     image[1], results, agreement_count(masks), truth, show=show, height=main_height(), talk=talk_mode()
@@ -104,8 +110,9 @@ figure(chart, "detection_grid")
 
 summary, agreement = st.columns([3, 2])
 summary.markdown("**Against the true RFI mask**" if truth is not None else "**Detectors**")
-summary.dataframe([detection_summary(name, scores, thresholds[name], image, truth)
-                   for name, (_, scores) in found_scores.items()], hide_index=True)  # fmt: skip
+score_maps = {name: scores for name, (_, scores) in found_scores.items()}
+summary.dataframe(detection_rows(tuple((name, score_keys[name], thresholds[name]) for name in chosen), image, truth,
+                                 score_maps), hide_index=True)  # fmt: skip
 if truth is not None and not truth.any():
     summary.caption("This image has no RFI: ROC-AUC and precision are undefined; every flagged pixel is a false alarm.")
 agreement.markdown("**Agreement** (IoU of the masks)")
