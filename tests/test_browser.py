@@ -19,6 +19,7 @@ import pytest
 from live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_or_skip, start_server
 from PIL import Image
 
+from benchmarks.page_switch import RENDERED
 from rfi_models.data import load_mnist_sample
 
 SCREENSHOTS = ROOT / "build" / "e2e"
@@ -48,12 +49,11 @@ def browser_page():
 
 
 def settle(page, timeout_ms: int = 120_000) -> None:
-    """Wait until the script run has finished: the page has a title and no 'running' status widget."""
-    page.wait_for_selector("h1", timeout=timeout_ms)
+    """Wait until the script run has finished and the page has drawn: its title, Streamlit's 'not running' state,
+    every plotly figure drawn and every image loaded."""
+    page.wait_for_selector("h1", state="attached", timeout=timeout_ms)
     page.wait_for_timeout(400)  # a rerun triggered by the last action starts within this
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms, polling=200
-    )
+    page.wait_for_function(RENDERED, timeout=timeout_ms, polling=200)
     page.wait_for_timeout(300)
 
 
@@ -98,8 +98,10 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
     slider.focus()
     for _ in range(2):
         slider.press("ArrowRight")
+    captions = page.locator('[data-testid="stCaptionContainer"]')
+    captions.filter(has_text="mask ratio 0.85").first.wait_for(timeout=120_000)  # reruns start late on a busy machine
     settle(page)
-    assert "mask ratio 0.85" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    assert "mask ratio 0.85" in captions.first.inner_text()
     assert_clean(page, "02_reconstruction_mask_0.85")
 
     choose(page, "upload")
@@ -149,7 +151,6 @@ def tour(page, domain: str, mode: str) -> None:
     """Every page of the current domain, one screenshot each; the main grids must fit the screen."""
     for title, path in PAGES.items():
         open_page(page, title)
-        page.wait_for_timeout(1000)  # figures draw after the run has finished
         name = f"{domain}_{path or 'home'}_{mode}"
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
         assert page.locator('[data-testid="stException"]').count() == 0, name
