@@ -1,9 +1,13 @@
-"""The package's structural promises: importing rfi_models changes no process-wide setting."""
+"""The package's structural promises: importing rfi_models changes no process-wide setting, and names shared
+by every layer agree with what they name."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import rfi_models
+from rfi_models.names import DOMAINS, FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +46,8 @@ def test_importing_rfi_models_changes_no_process_wide_setting():
     assert "mallopt" not in report["on_import"], "importing rfi_models called mallopt"
     if sys.platform == "linux":
         assert "mallopt" in report["explicit"]  # the recorder sees an explicit call
+
+
+def test_the_shared_family_names_are_the_registered_models():
+    assert sorted(FAMILIES) == rfi_models.list_models()
+    assert all(domain in rfi_models.list_presets(family) for family in FAMILIES for domain in DOMAINS)

@@ -4,6 +4,7 @@ import streamlit as st
 from widgets import image_row
 
 from rfi_models.analysis import reconstruct_all
+from rfi_models.models import DAE_NOISE
 from rfi_models.viz import channel_views, heat_colours
 
 selection = st.session_state["selection"]
@@ -16,7 +17,8 @@ if selection.current is None or not selection.models:
 
 image = selection.current.image
 st.caption(
-    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise 0.5 · seed {selection.seed}"
+    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise {DAE_NOISE:g} · "
+    f"seed {selection.seed}"
 )
 views = reconstruct_all(selection.models, image, selection.mask_ratio, selection.seed)
 
