@@ -11,12 +11,13 @@ from rfi_models.names import DOMAINS, FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Runs in a fresh interpreter: records every libc function looked up through ctypes and the settings a library
-# could change (environment, torch threads and dtype, recursion limit), imports every rfi_models module, then
-# calls keep_large_blocks() explicitly, which must be seen (so the recorder works).
+# Runs in a fresh interpreter, after the libraries that change the environment on their own import: records
+# every libc function looked up through ctypes and the settings a library could change (environment, torch
+# threads and dtype, recursion limit), imports every rfi_models module, then calls keep_large_blocks()
+# explicitly, which must be seen (so the recorder works).
 PROBE = """
 import ctypes, importlib, json, os, pkgutil, sys
-import sklearn, torch  # scikit-learn sets KMP_* variables on its own import: its effect, not ours
+import rasterio, sklearn, torch  # they set KMP_* and *_CURL_CA_BUNDLE on their own import: not ours
 looked_up = []
 class Recording(ctypes.CDLL):
     def __getattr__(self, name):
