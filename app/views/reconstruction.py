@@ -26,11 +26,13 @@ image_row(channel_views(image, selection.domain), "original")
 for view in views:
     quality = view.quality
     headline = f"PSNR {quality['psnr']:.2f} dB · SSIM {quality['ssim']:.3f}"
-    if "psnr_masked" in quality:
-        headline += f" · masked region: PSNR {quality['psnr_masked']:.2f} dB, SSIM {quality['ssim_masked']:.3f}"
+    if "psnr_hidden" in quality:
+        headline += f" · hidden: PSNR {quality['psnr_hidden']:.2f} dB · raw output: PSNR {quality['psnr_raw']:.2f} dB"
     st.subheader(f"{view.family.upper()}: {headline}")
     seen = "masked input" if view.family == "mae" else "noisy input" if view.family == "dae" else "input"
     panels = [(f"{seen} ({c})", p) for c, p in channel_views(view.model_input, selection.domain)[:1]]
     panels += [(f"reconstruction ({c})", p) for c, p in channel_views(view.reconstruction, selection.domain)]
+    if view.mask is not None:
+        panels += [(f"reconstruction + visible ({c})", p) for c, p in channel_views(view.composite, selection.domain)]
     panels.append(("absolute error", heat_colours(view.error)))
     image_row(panels, f"reconstruction_{view.family}")
