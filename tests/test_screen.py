@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 import rasterio
 from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import Affine
 
 from rfi_models.analysis import Detector
@@ -56,8 +58,10 @@ def screen_args(inputs, out_dir, *extra):
 
 
 def read_band(path):
-    with rasterio.open(path) as dataset:
-        return dataset.read(1), dataset.transform, dataset.crs, dataset.gcps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path) as dataset:
+            return dataset.read(1), dataset.transform, dataset.crs, dataset.gcps
 
 
 def expected_scores(pixels):
@@ -168,3 +172,58 @@ def test_bad_arguments_exit_2(archive, tmp_path, capsys, extra, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def read_outputs(out_dir):
+    """Every final output of a screening folder: pixel arrays of the GeoTIFFs and the summary rows (without the
+    run-dependent seconds and output folder)."""
+    found = {p.name: read_band(p)[0] for p in sorted(out_dir.glob("[!.]*.tif"))}
+    if (out_dir / "summary.parquet").exists():
+        for row in pq.read_table(out_dir / "summary.parquet").to_pylist():
+            found[row["input"]] = {k: v for k, v in row.items() if k not in ("seconds", "mask", "scores")}
+    return found
+
+
+def same(observed, reference):
+    return observed.keys() <= reference.keys() and all(
+        np.array_equal(value, reference[key]) if isinstance(value, np.ndarray) else value == reference[key]
+        for key, value in observed.items()
+    )
+
+
+def test_killed_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for seed in range(5):
+        np.save(inputs / f"s{seed}.npy", scene_pixels(700, 1100, seed=seed).transpose(1, 2, 0))
+    (inputs / "bad.npy").write_bytes(b"\x93NUMPY broken")
+
+    def command(out_dir):
+        return [sys.executable, "-m", "rfi_models.screen", *screen_args([inputs], out_dir, "--workers", "1")]
+
+    env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    subprocess.run(command(tmp_path / "reference"), env=env, check=False, capture_output=True, timeout=600)
+    reference = read_outputs(tmp_path / "reference")
+    assert len([key for key in reference if key.endswith(".mask.tif")]) == 5
+
+    run = subprocess.Popen(command(tmp_path / "out"), env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    seen = []
+    try:
+        while run.poll() is None:  # every file at a final path, whenever seen, is complete and final
+            observed = read_outputs(tmp_path / "out") if (tmp_path / "out").exists() else {}
+            assert same(observed, reference)
+            seen.append(len(observed))
+            if sum(key.endswith(".npy") for key in observed) >= 2:  # two scenes are in the summary
+                os.killpg(run.pid, 9)  # the driver, its local cluster and workers at once
+                break
+            time.sleep(0.02)
+    finally:
+        run.wait(timeout=60)
+    assert run.returncode == -9
+    assert len(pq.read_table(tmp_path / "out" / "summary.parquet")) < 6  # killed mid-way
+    rerun = subprocess.run(command(tmp_path / "out"), env=env, check=False, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 3, rerun.stderr
+    assert "done before" in rerun.stderr and "6 scenes, 0 done before" not in rerun.stderr
+    final = read_outputs(tmp_path / "out")
+    assert final.keys() == reference.keys() and same(final, reference)
+    assert not list((tmp_path / "out").glob(".*"))  # the killed run's temporary files are gone
