@@ -128,8 +128,9 @@ def test_killed_detection_leaves_no_output_and_a_rerun_completes(tmp_path):
     np.save(tmp_path / "scene.npy", np.rint(images[0] * 255).astype(np.uint8).transpose(1, 2, 0))
 
     def command(name):
+        outputs = ["--out", str(tmp_path / f"{name}.tif"), "--scores", str(tmp_path / f"{name}.npy")]
         return [sys.executable, "-m", "rfi_models.detect", str(tmp_path / "scene.npy"), "--checkpoint", "baseline",
-                "--threshold", "6", "--out", str(tmp_path / f"{name}.tif"), "--scores", str(tmp_path / f"{name}.npy")]  # fmt: skip
+                "--threshold", "6", *outputs]  # fmt: skip
 
     assert subprocess.run(command("reference"), capture_output=True, timeout=300).returncode == 0
     run = subprocess.Popen(command("mask"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

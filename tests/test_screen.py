@@ -19,9 +19,10 @@ from rasterio.transform import Affine
 
 from rfi_models.analysis import Detector
 from rfi_models.data import synthetic_sar
+from rfi_models.io import read_georef
 from rfi_models.screen.cli import main
-from rfi_models.screen.geo import open_geotiff, read_georef
 from rfi_models.screen.inputs import ArgumentError, scene_inputs
+from rfi_models.screen.work import SceneWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLD = 6.0  # the baseline's score; explicit, so that no run calibrates
@@ -137,12 +138,17 @@ def test_georeference_with_ground_control_points_round_trips(tmp_path):
     write_geotiff_scene(source, scene_pixels(80, 100, seed=3), gcps=gcps, crs=CRS.from_epsg(4326))
     georef = read_georef(source)
     assert georef is not None and georef.transform is None and len(georef.gcps) == 4
-    with open_geotiff(tmp_path / "mask.tif", (80, 100), "uint8", georef) as dataset:
-        dataset.write(np.zeros((80, 100), np.uint8), 1)
-    _, _, _, (points, crs) = read_band(tmp_path / "mask.tif")
-    assert crs == CRS.from_epsg(4326)
-    assert [(p.row, p.col, p.x, p.y) for p in points] == [(p.row, p.col, p.x, p.y) for p in gcps]
-    assert read_georef(tmp_path / "plain.npy") is None
+    scores = np.random.default_rng(0).random((80, 100)).astype(np.float32)
+    with SceneWriter(tmp_path, "radar", (80, 100), 0.5, georef, with_scores=True) as writer:
+        writer.write(0, scores[:30])
+        writer.write(30, scores[30:])
+    for name in ("radar.mask.tif", "radar.scores.tif"):
+        _, _, _, (points, crs) = read_band(tmp_path / name)
+        assert crs == CRS.from_epsg(4326)
+        assert [(p.row, p.col, p.x, p.y) for p in points] == [(p.row, p.col, p.x, p.y) for p in gcps]
+    assert np.array_equal(read_band(tmp_path / "radar.scores.tif")[0], scores)
+    assert np.array_equal(read_band(tmp_path / "radar.mask.tif")[0], (scores >= 0.5) * 255)
+    assert writer.fields["flagged_share"] == (scores >= 0.5).mean() and writer.fields["georeferenced"]
 
 
 def test_inputs_from_folders_and_lists(tmp_path):

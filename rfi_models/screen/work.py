@@ -10,20 +10,24 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
+from rasterio.windows import Window
 
 from ..analysis.tiling import Band, RowBlender, band_tops, count_tiles, score_band
 from ..atomic import atomic_path
-from ..io import open_scene, release_mapped_pages
+from ..io import Georef, open_scene, read_input, release_mapped_pages
+from ..io.georef import profile, read_georef, suppressed_georef_warning, write_raster
 from ..runtime import keep_large_blocks
 from .inputs import SceneInput
 from .stripes import StripeFinder
 
 TORCH_THREADS = 1  # per task: a worker runs as many tasks at once as it has threads
+MAPPED_SUFFIXES = (".npy", ".tif", ".tiff")  # read through open_scene, memory-mapped when uncompressed
 TILES_PER_BAND = 48  # a scene with more tiles is cut into bands of rows of tiles, one task each
 
 
@@ -55,7 +59,7 @@ class Plan:
 
     shape: tuple[int, int]
     bands: list[list[int]]
-    georef: object
+    georef: Georef | None
     processor_rfi: str
     tiles: int
     seconds: float  # spent planning
@@ -65,11 +69,18 @@ def rows_per_band(shape: tuple[int, int], tile: tuple[int, int], tiles_per_band:
     return max(1, tiles_per_band // count_tiles((tile[0], shape[1]), tile))
 
 
-def scene_metadata(path: Path) -> tuple[object, str]:
-    """(georeference or None, the processor's RFI flags as text or "") of a scene file."""
-    from .geo import read_georef
+def open_for_screening(path: Path) -> tuple[np.ndarray, Callable, Georef | None, str]:
+    """A scene as (array-like [2, H, W], its function to [0, 1], georeference or None, processor RFI flags or "").
 
-    return read_georef(path), ""
+    .npy and TIFF scenes are memory-mapped when they can be (`open_scene`); SAFE products, zips and quick-looks
+    are read whole by `read_input`, which also returns their georeference and the processor's RFI annotation.
+    """
+    if path.is_file() and path.suffix.lower() in MAPPED_SUFFIXES:
+        image, to_unit = open_scene(path)
+        return image, to_unit, read_georef(path) if path.suffix.lower() in (".tif", ".tiff") else None, ""
+    reading = read_input(path, "sar", name=path.name)
+    rfi = reading.info.rfi.summary() if reading.info.rfi is not None else ""
+    return reading.image, lambda block: block, reading.info.georef, rfi
 
 
 def start_scene(
@@ -78,9 +89,8 @@ def start_scene(
     """Screen a scene that fits in one band and return its summary fields; for a larger one return its Plan."""
     detector = detector_for(spec)
     started = time.perf_counter()
-    image, to_unit = open_scene(scene.path)
+    image, to_unit, georef, processor_rfi = open_for_screening(scene.path)
     shape = image.shape[1:]
-    georef, processor_rfi = scene_metadata(scene.path)
     bands = band_tops(shape, detector.tile, rows_per_band(shape, detector.tile, tiles_per_band))
     tiles = count_tiles(shape, detector.tile)
     if len(bands) > 1:
@@ -96,7 +106,7 @@ def start_scene(
 def score_scene_band(scene: SceneInput, spec: DetectorSpec, tops: list[int]) -> tuple[Band, int]:
     """One band of a large scene (see `Plan`) and its number of tiles."""
     detector = detector_for(spec)
-    image, to_unit = open_scene(scene.path)
+    image, to_unit, _, _ = open_for_screening(scene.path)
     band = score_band(detector.score_batch, image, detector.tile, tops, to_unit=to_unit)
     release_mapped_pages(image)
     return band, len(tops) * count_tiles((detector.tile[0], image.shape[2]), detector.tile)
@@ -107,8 +117,6 @@ class SceneWriter:
     both tiled deflate GeoTIFFs under temporary names until `close`; counts flagged pixels and finds stripes."""
 
     def __init__(self, out_dir: Path, name: str, shape: tuple[int, int], threshold: float, georef, with_scores: bool):
-        from .geo import open_geotiff
-
         self.shape, self.threshold, self.georeferenced = shape, threshold, georef is not None
         self.stack = contextlib.ExitStack()
         self.mask_path = Path(out_dir) / f"{name}.mask.tif"
@@ -117,7 +125,10 @@ class SceneWriter:
         for path, dtype in ((self.scores_path, "float32"), (self.mask_path, "uint8")):
             if path is not None:
                 partial = self.stack.enter_context(atomic_path(path))
-                self.outputs.append(self.stack.enter_context(open_geotiff(partial, shape, dtype, georef)))
+                self.stack.enter_context(suppressed_georef_warning())
+                output = self.stack.enter_context(rasterio.open(partial, "w", **profile(shape, dtype)))
+                write_raster(output, (), georef)  # the georeference now, the rows as they are scored
+                self.outputs.append(output)
         self.flagged = 0
         self.stripes = StripeFinder()
 
@@ -125,8 +136,6 @@ class SceneWriter:
         return self
 
     def write(self, top: int, scores: np.ndarray) -> None:
-        from rasterio.windows import Window
-
         mask = scores >= self.threshold
         self.flagged += int(mask.sum())
         self.stripes.add(top, mask, scores)
@@ -135,9 +144,7 @@ class SceneWriter:
             output.write((mask * np.uint8(255)) if output.dtypes[0] == "uint8" else scores, 1, window=window)
 
     def __exit__(self, *error) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.stack.__exit__(*error)  # closes the files, then renames them (or removes them on error)
+        self.stack.__exit__(*error)  # closes the files, then renames them (or removes them on error)
 
     @property
     def fields(self) -> dict:
