@@ -16,6 +16,7 @@ class ModelReconstruction:
     family: str
     model_input: np.ndarray  # [C, H, W]: masked (MAE), noisy (DAE) or the image (CAE)
     reconstruction: np.ndarray  # [C, H, W]
+    composite: np.ndarray  # [C, H, W]: reconstruction + visible (the input's visible MAE patches pasted back)
     mask: np.ndarray | None  # [H, W] bool, MAE only: hidden pixels
     error: np.ndarray  # [H, W] absolute error averaged over channels
     quality: dict[str, float]  # psnr, ssim (+ psnr_masked, ssim_masked for the MAE)
@@ -37,6 +38,7 @@ def reconstruct_all(
                 family=family,
                 model_input=out.model_input[0].numpy(),
                 reconstruction=reconstruction,
+                composite=out.composite(x)[0].numpy(),
                 mask=mask,
                 error=np.abs(image - reconstruction).mean(axis=0),
                 quality=image_quality(image, reconstruction, mask),

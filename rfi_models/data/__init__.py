@@ -1,4 +1,5 @@
-"""Data: offline MNIST, the synthetic Sentinel-1 generator, and the 8-bit quick-look scale."""
+"""Data: offline MNIST, the synthetic Sentinel-1 generator (`synthetic_sar`; recipes in `sar_scene`, `sar_rfi`,
+`sar_legacy`), semi-synthetic data on real backgrounds (`semisynthetic`), and the 8-bit quick-look scale."""
 
 from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, load_mnist_sample
 from .quicklook import db_to_quicklook, quicklook_to_db
