@@ -19,6 +19,8 @@ import numpy as np
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from .data.quicklook import valid_pixels
+
 SSIM_SIGMA = 1.5
 SSIM_BORDER = 5  # (win_size - 1) // 2 for scikit-image's Gaussian window: int(3.5 * sigma + 0.5) = 5
 
@@ -78,11 +80,6 @@ def image_quality(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarray 
         "psnr_raw": psnr(reference, estimate),
         "ssim_raw": ssim(reference, estimate),
     }
-
-
-def valid_pixels(images: np.ndarray) -> np.ndarray:
-    """bool [..., H, W]: False where every channel is exactly 0 (no-data). images: [..., C, H, W]."""
-    return np.any(np.asarray(images) != 0, axis=-3)
 
 
 def rfi_pixel_metrics(

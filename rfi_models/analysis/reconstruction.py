@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..metrics import image_quality
-from ..models import Autoencoder
+from ..models import DAE_NOISE, Autoencoder
 
 
 @dataclass
@@ -24,7 +24,7 @@ class ModelReconstruction:
 
 @torch.no_grad()
 def reconstruct_all(
-    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = 0.5
+    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = DAE_NOISE
 ) -> list[ModelReconstruction]:
     """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, DAE at noise_factor)."""
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
