@@ -14,6 +14,8 @@ import numpy as np
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from .data.quicklook import valid_pixels
+
 
 def as_channels(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
@@ -51,11 +53,6 @@ def image_quality(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarray 
     if mask is not None and mask.any():
         result |= {"psnr_masked": psnr(reference, estimate, mask), "ssim_masked": ssim(reference, estimate, mask)}
     return result
-
-
-def valid_pixels(images: np.ndarray) -> np.ndarray:
-    """bool [..., H, W]: False where every channel is exactly 0 (no-data). images: [..., C, H, W]."""
-    return np.any(np.asarray(images) != 0, axis=-3)
 
 
 def rfi_pixel_metrics(

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.quicklook import valid_pixels
 from ..models import Autoencoder, MaskedAutoencoder
 
 FUSIONS = ("mean", "max", "min")
@@ -251,7 +252,7 @@ def deletion_curve(
     and a non-zero value in some channel (zeroing a black MNIST background pixel does nothing). All
     fractions run as one batch. A map that finds what drives the target changes it fastest.
     """
-    candidates = np.flatnonzero(np.isfinite(explanation).ravel() & (x[0] != 0).any(dim=0).cpu().numpy().ravel())
+    candidates = np.flatnonzero(np.isfinite(explanation).ravel() & valid_pixels(x[0].cpu().numpy()).ravel())
     order = candidates[np.argsort(-explanation.ravel()[candidates], kind="stable")]
     fractions = np.linspace(0, 1, steps + 1)
     batch = x[:1].repeat(steps + 1, 1, 1, 1).clone()

@@ -22,9 +22,9 @@ from ..checkpoint import load_checkpoint
 from ..data import load_mnist_sample, synthetic_sar
 from ..data.synthetic_sar import SPLIT_SEEDS
 from ..manifest import verify_against_manifest
+from ..names import FAMILIES
 from .latent import PROJECTIONS, Projection, extract_latents, sar_colour_variables
 
-FAMILIES = ("mae", "cae", "dae")
 MAE_MAP_RATIO = 0.75
 
 

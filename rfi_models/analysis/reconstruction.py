@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..metrics import image_quality
-from ..models import Autoencoder
+from ..models import DAE_NOISE, Autoencoder
 
 
 @dataclass
@@ -16,6 +16,7 @@ class ModelReconstruction:
     family: str
     model_input: np.ndarray  # [C, H, W]: masked (MAE), noisy (DAE) or the image (CAE)
     reconstruction: np.ndarray  # [C, H, W]
+    composite: np.ndarray  # [C, H, W]: reconstruction + visible (the input's visible MAE patches pasted back)
     mask: np.ndarray | None  # [H, W] bool, MAE only: hidden pixels
     error: np.ndarray  # [H, W] absolute error averaged over channels
     quality: dict[str, float]  # psnr, ssim (+ psnr_masked, ssim_masked for the MAE)
@@ -23,7 +24,7 @@ class ModelReconstruction:
 
 @torch.no_grad()
 def reconstruct_all(
-    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = 0.5
+    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = DAE_NOISE
 ) -> list[ModelReconstruction]:
     """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, DAE at noise_factor)."""
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
@@ -37,6 +38,7 @@ def reconstruct_all(
                 family=family,
                 model_input=out.model_input[0].numpy(),
                 reconstruction=reconstruction,
+                composite=out.composite(x)[0].numpy(),
                 mask=mask,
                 error=np.abs(image - reconstruction).mean(axis=0),
                 quality=image_quality(image, reconstruction, mask),

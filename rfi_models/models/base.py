@@ -29,6 +29,11 @@ class Reconstruction:
     model_input: torch.Tensor
     mask: torch.Tensor | None = None
 
+    def composite(self, original: torch.Tensor) -> torch.Tensor:
+        """Reconstruction + visible: the reconstruction where the MAE hid the pixel, `original` [N, C, H, W]
+        elsewhere (the MAE paper's figures); the reconstruction itself for models without a mask."""
+        return self.image if self.mask is None else torch.where(self.mask[:, None], self.image, original)
+
 
 @dataclass
 class AutoencoderConfig:
