@@ -25,8 +25,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
@@ -35,6 +33,7 @@ import rfi_models
 from rfi_models.models import Autoencoder, MaskedAutoencoder
 
 from . import data
+from .resume import load_resume_state, resume_path, save_resume_state
 
 
 @dataclass
@@ -140,44 +139,6 @@ class Distributed:
         if cuda:
             torch.cuda.set_device(device)
         return cls(rank=dist.get_rank(), world=world, device=device)
-
-
-# ------------------------------------------------------------------------------------------- state
-def resume_path(config: TrainConfig) -> Path:
-    return Path(config.out).with_suffix(".resume")
-
-
-def save_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer, progress: dict) -> None:
-    state = optimizer.state_dict()
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    scalars = {}
-    for index, slots in state["state"].items():
-        for key, value in slots.items():
-            if torch.is_tensor(value):
-                tensors[f"optim.{index}.{key}"] = value.detach().cpu().contiguous()
-            else:
-                scalars[f"{index}.{key}"] = value
-    meta = {"progress": progress, "param_groups": state["param_groups"], "scalars": scalars}
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"resume": json.dumps(meta)})
-    tmp.replace(path)
-
-
-def load_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer) -> dict:
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads(f.metadata()["resume"])
-        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    slots: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, index, name = key.split(".", 2)
-            slots.setdefault(int(index), {})[name] = value
-    for key, value in meta["scalars"].items():
-        index, name = key.split(".", 1)
-        slots.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
-    return meta["progress"]
 
 
 # ------------------------------------------------------------------------------------------- loop
