@@ -67,9 +67,14 @@ class Detector:
         best = rfi_pixel_metrics(scores, truth, images)["best_f1_threshold"]
         return Detector(self.name, self.score_batch, self.tile, float(best))
 
-    def score(self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None) -> np.ndarray:
-        """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20)."""
-        return score_tiled(self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress)
+    def score(
+        self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None, threads: int = 1
+    ) -> np.ndarray:
+        """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20); `threads` rows of
+        tiles at a time (see `tiling.score_tiled`)."""
+        return score_tiled(
+            self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress, threads=threads
+        )
 
 
 def recorded_baseline_threshold(folder: str | Path) -> float | None:
