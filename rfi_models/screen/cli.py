@@ -177,10 +177,20 @@ def main(argv: list[str] | None = None) -> int:
     if todo:
         try:
             with connect(args.workers, args.scheduler) as client:
+                client.run(work.detector_for, spec)  # every worker loads the detector (or says why it cannot)
+                started = time.perf_counter()
                 run(client, todo, spec, args, summary)
+                seconds = time.perf_counter() - started
         except OSError as err:  # no scheduler at that address
             print(f"error: cannot reach the Dask scheduler {args.scheduler}: {one_line(err)}", file=sys.stderr)
             return EXIT_ARGUMENTS
+        except (CheckpointError, InputError) as err:  # the workers cannot load the detector
+            print(f"error: the workers cannot load the detector: {one_line(err)}", file=sys.stderr)
+            return EXIT_ARGUMENTS
+        pixels = sum(row["height"] * row["width"] for row in map(summary.rows.get, (str(s.path) for s in todo))
+                     if row["status"] == "ok")  # fmt: skip
+        print(f"screened {len(todo)} scenes in {seconds:.2f} s ({pixels / 1e6 / seconds:.2f} Mpx/s) after the workers "
+              "loaded the detector")  # fmt: skip
     statuses = summary.statuses(scenes)
     refused = sum(status != "ok" for status in statuses)
     print(f"{len(scenes) - refused} screened, {refused} refused; summary in {summary.parquet} and {summary.csv.name}")
