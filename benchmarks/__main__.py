@@ -71,6 +71,8 @@ def run_scene(repeats: int, results: dict, details: dict) -> None:
             "peak_rss_mb": run.peak_rss_mb,
             "peak_anonymous_mb": run.peak_anonymous_mb,
         }
+    bfloat16 = scene.scene_benchmark(SCENE_SIZE, max(1, repeats // 3), precision="bfloat16")
+    details[f"scene_{SCENE_SIZE}_bfloat16"] = {"seconds": bfloat16.seconds, "mpx_per_s": bfloat16.mpx_per_s}
     results["scene_mpx_per_s"] = details[f"scene_{SCENE_SIZE}"]["mpx_per_s"]
     results["scene_peak_rss_mb"] = details[f"scene_{SCENE_SIZE}"]["peak_rss_mb"]
     details["detector"] = f"{scene.DEFAULT_DETECTOR.name}, score 'rfi' (the CLI default), calibrated threshold"

@@ -26,7 +26,7 @@ import tifffile
 from tqdm import tqdm
 
 from .analysis.anomaly import METHODS
-from .analysis.detector import Detector
+from .analysis.detector import DEFAULT_PRECISION, PRECISIONS, Detector
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
 from .checkpoint import CheckpointError
@@ -114,7 +114,7 @@ def detect(args: argparse.Namespace) -> str:
     if args.checkpoint == "baseline":
         detector = Detector.baseline(args.threshold)
     else:
-        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold)
+        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=args.precision)
     _, height, width = scene.shape
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
         scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scores", required=True, help="score map file (.npy, float32 [H, W])")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
     parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                        help=f"of a model's matrix products (default {DEFAULT_PRECISION}; see the README)")  # fmt: skip
     parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "
                         "(default: torch's thread count, i.e. the cores or OMP_NUM_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)

@@ -48,7 +48,7 @@ def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = 4, mask_ratio:
     CAE/DAE: the plain reconstruction of the clean input.
     """
     if not isinstance(model, MaskedAutoencoder):
-        return (x - model.reconstruct(x).image).cpu().numpy()
+        return (x - model.reconstruct(x).image).float().cpu().numpy()
     if mask_ratio < 1.0 / k_masks:
         raise ValueError(f"{k_masks} masks at ratio {mask_ratio} cannot hide every patch; need ratio >= 1/K")
     model.check_input(x)
@@ -61,7 +61,7 @@ def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = 4, mask_ratio:
     patches = patches.view(k_masks, n, *patches.shape[1:])
     hidden = encoded.mask.view(k_masks, n, -1, 1)  # [K, N, L, 1], 1 = hidden
     residual = ((model.patchify(x)[None] - patches) * hidden).sum(0)  # [N, L, P]
-    return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).cpu().numpy()
+    return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).float().cpu().numpy()
 
 
 def squared_error(residual: np.ndarray) -> np.ndarray:
