@@ -72,10 +72,13 @@ def uploaded_image(data: bytes, name: str, domain: str, model_size: tuple[int, i
 
 
 def checkpoints_by_family(folder: str | Path, domain: str) -> tuple[dict[str, list[Path]], list[str]]:
-    """The checkpoint files of `folder` for `domain`, grouped by family, and the problems with unreadable ones."""
+    """The checkpoint files of `folder` for `domain`, grouped by family (the shipped `<family>_<domain>` first, the
+    default), and the problems with unreadable ones."""
     found, problems = find_checkpoints(folder)
     grouped: dict[str, list[Path]] = {family: [] for family in FAMILIES}
     for path, info in found:
         if info["domain"] == domain and info["architecture"] in grouped:
             grouped[info["architecture"]].append(path)
+    for family, paths in grouped.items():
+        paths.sort(key=lambda path: (path.stem != f"{family}_{domain}", path.name))
     return grouped, problems
