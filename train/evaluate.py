@@ -29,7 +29,7 @@ from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.manifest import write_manifest
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
 from rfi_models.models import DAE_NOISE
-from rfi_models.names import FAMILIES
+from rfi_models.names import DOMAINS, FAMILIES
 
 from .mnist_study import evaluate_mnist
 from .report import plot_training_curves, write_results_markdown
@@ -148,21 +148,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sar-patches", type=int, default=100, help="synthetic SAR test patches")
     parser.add_argument("--sar-map-patches", type=int, default=120, help="synthetic SAR test patches in the latent map")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", choices=DOMAINS, help="re-evaluate one domain; the other's stored results stay")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     folder = Path(args.checkpoints)
     started = time.time()
-    precompute_latent_maps(folder, "mnist", args.per_class)
-    precompute_latent_maps(folder, "sar", sar_patches=args.sar_map_patches)
-    results = {
-        "mnist": evaluate_mnist(folder, args.mnist_images, args.mnist_latent, args.mnist_attention),
-        "sar": evaluate_sar(folder, args.sar_patches),
-        "sar_training_data": evaluate_training_data_ablation(folder, args.sar_patches),
-        "reference": {p.stem: reference_metrics(p) for p in sorted(folder.glob("*_*.safetensors"))},
-        "settings": vars(args) | {"torch_threads": torch.get_num_threads()},
-    }
+    stored = folder / "results.json"
+    results = json.loads(stored.read_text()) if args.only and stored.exists() else {}
+    domains = [args.only] if args.only else list(DOMAINS)
+    if "mnist" in domains:
+        precompute_latent_maps(folder, "mnist", args.per_class)
+        results["mnist"] = evaluate_mnist(folder, args.mnist_images, args.mnist_latent, args.mnist_attention)
+    if "sar" in domains:
+        precompute_latent_maps(folder, "sar", sar_patches=args.sar_map_patches)
+        results["sar"] = evaluate_sar(folder, args.sar_patches)
+        results["sar_training_data"] = evaluate_training_data_ablation(folder, args.sar_patches)
+    reference = results.setdefault("reference", {})
+    for domain in domains:
+        reference |= {p.stem: reference_metrics(p) for p in sorted(folder.glob(f"*_{domain}.safetensors"))}
+    results["settings"] = vars(args) | {"torch_threads": torch.get_num_threads()}
     results["settings"]["seconds"] = round(time.time() - started, 1)
-    (folder / "results.json").write_text(json.dumps(results, indent=2, default=float))
+    stored.write_text(json.dumps(results, indent=2, default=float))
     plot_training_curves(folder)
     write_results_markdown(results, folder / "RESULTS.md")
     write_manifest(folder)  # the sha256 of every checkpoint and latent map, checked whenever they are read

@@ -36,7 +36,7 @@ CAE_BORDER = 5  # the SSIM border scikit-image drops: where the unpadded 1 - SSI
 LIVE_DIMENSION_VARIANCE = 1e-8
 
 
-def test_digits(count: int) -> tuple[np.ndarray, np.ndarray]:
+def official_test_digits(count: int) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` official test digits: float32 [N, 1, 28, 28] in [0, 1] and labels [N]."""
     images, labels = load_mnist_sample()
     return images[:count, None].astype(np.float32) / 255, labels[:count]
@@ -178,7 +178,7 @@ def evaluate_mnist(folder: Path, n_images: int, n_latent: int, n_attention: int)
     """Every MNIST table of RESULTS.md, from the checkpoints in `folder`."""
     models, training = load_models(folder)
     torch.manual_seed(0)
-    images, labels = test_digits(max(n_images, n_latent))
+    images, labels = official_test_digits(max(n_images, n_latent))
     families = {k: m for k, m in models.items() if k != "mae_fixed"}
     return {
         "images": n_images,

@@ -54,6 +54,8 @@ def quality_cells(q: dict) -> list[str]:
 
 def mnist_tables(mnist: dict) -> list[str]:
     """The MNIST sections of RESULTS.md from train.mnist_study.evaluate_mnist's results."""
+    if "reconstruction" not in mnist:
+        return ["### MNIST", "(stored MNIST results predate this report: run `python -m train.evaluate --only mnist`)"]
     quality_rows = [
         [f"{name.upper()} {setting.replace('_', ' ')}", *quality_cells(q)]
         for name, settings in mnist["reconstruction"].items()
