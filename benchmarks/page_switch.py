@@ -12,7 +12,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from .cold_start import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_S, free_port, launch_app, wait_until_serving
+from .app_server import CHROMIUM, free_port, launch_app, launch_chromium, wait_until_serving
+from .cold_start import TIMEOUT_S
 
 PAGES = ("Home", "Reconstruction", "Explain", "Latent space", "RFI detection", "Models")
 TITLE = {"Home": "MAE vs CAE vs DAE"}
@@ -66,7 +67,7 @@ def page_switch_seconds(rounds: int = 3) -> dict[str, dict[str, float]]:
     if not CHROMIUM.exists():
         raise FileNotFoundError(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             return {
                 domain: {title: statistics.median(times) for title, times in domain_switches(browser, domain,

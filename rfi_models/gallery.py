@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import find_checkpoints
+from .checkpoint import find_checkpoints, read_checkpoint_info
 from .data import load_mnist_sample, synthetic_sar_patches
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
 from .io import InputError, read_image
+from .names import FAMILIES
 
 SAR_GALLERY_SIZE = 120  # the synthetic test patches of the precomputed SAR latent map
-FAMILIES = ("mae", "cae", "dae")
 
 
 @dataclass
@@ -32,7 +32,7 @@ def mnist_gallery() -> tuple[np.ndarray, np.ndarray]:
 
 
 def gallery_image(domain: str, index: int) -> CurrentImage:
-    """Sample `index` of the domain's gallery (MNIST test set; synthetic SAR test patches, seed 3000)."""
+    """Sample `index` of the domain's gallery (MNIST test set; synthetic SAR test patches, the "test" split seed)."""
     if domain == "mnist":
         images, labels = mnist_gallery()
         index = int(np.clip(index, 0, len(images) - 1))
@@ -47,7 +47,7 @@ def sar_test_patch(index: int):
     """Patch `index` of the synthetic test set (patch i depends only on seed and i, so one is enough).
 
     Every gallery patch may stay cached (about 0.5 MB each): the latent page shows up to 3 x 20 neighbours and a
-    selection on every rerun, and generating a patch takes about 0.3 s."""
+    selection on every rerun, and generating a patch is far slower than keeping it."""
     sequence = np.random.SeedSequence(SPLIT_SEEDS["test"]).spawn(index + 1)[index]
     return synthetic_patch(sequence, *SAR_SIZE, rfi_probability=0.5)
 
@@ -72,10 +72,23 @@ def uploaded_image(data: bytes, name: str, domain: str, model_size: tuple[int, i
 
 
 def checkpoints_by_family(folder: str | Path, domain: str) -> tuple[dict[str, list[Path]], list[str]]:
-    """The checkpoint files of `folder` for `domain`, grouped by family, and the problems with unreadable ones."""
+    """The checkpoint files of `folder` for `domain`, grouped by family (the shipped `<family>_<domain>` first, the
+    default), and the problems with unreadable ones."""
     found, problems = find_checkpoints(folder)
     grouped: dict[str, list[Path]] = {family: [] for family in FAMILIES}
     for path, info in found:
         if info["domain"] == domain and info["architecture"] in grouped:
             grouped[info["architecture"]].append(path)
+    for family, paths in grouped.items():
+        paths.sort(key=lambda path: (path.stem != f"{family}_{domain}", path.name))
     return grouped, problems
+
+
+def mask_ratio_note(checkpoint: str | Path, ratio: float) -> str | None:
+    """A warning when `ratio` lies outside the mask ratios the MAE `checkpoint` was trained at (metadata only)."""
+    config = read_checkpoint_info(checkpoint)["config"]
+    low, high = config.get("train_mask_ratio_range") or (config["train_mask_ratio"],) * 2
+    if low - 1e-9 <= ratio <= high + 1e-9:
+        return None
+    trained = f"at {low:.2f} only" if low == high else f"across {low:.2f}-{high:.2f}"
+    return f"This MAE was trained {trained}: at {ratio:.2f} it works outside what it learned."

@@ -212,8 +212,8 @@ def relative(values: np.ndarray, percentile: float = 99.5) -> np.ndarray:
 
 def quality_label(family: str, quality: dict[str, float]) -> str:
     label = f"<b>{family.upper()}</b><br>PSNR {quality['psnr']:.2f} dB<br>SSIM {quality['ssim']:.3f}"
-    if "psnr_masked" in quality:
-        label += f"<br><i>hidden: {quality['psnr_masked']:.2f} dB, {quality['ssim_masked']:.3f}</i>"
+    if "psnr_hidden" in quality:
+        label += f"<br><i>hidden {quality['psnr_hidden']:.2f} dB<br>raw output {quality['psnr_raw']:.2f} dB</i>"
     return label
 
 

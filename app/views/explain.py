@@ -6,7 +6,9 @@ import streamlit as st
 from cache import explanations
 from widgets import controls_area, figure, main_height, start_page, talk_mode
 
-from rfi_models.analysis.explain import ATTRIBUTION_METHODS, FUSIONS, TARGETS, ExplainSettings
+from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, TARGETS
+from rfi_models.analysis.explain import ExplainSettings
+from rfi_models.analysis.rollout import FUSIONS
 from rfi_models.panels import explanation_grid
 from rfi_models.viz import line_chart
 
