@@ -6,6 +6,8 @@ import threading
 import streamlit as st
 from sidebar import draw_sidebar
 
+from rfi_models.runtime import keep_large_blocks
+
 # What app/cache.py imports: torch, the models, Captum. The background import waits PRELOAD_DELAY_S: started
 # at once, it holds the GIL while Streamlit finishes the first run, and the page is reported done about 1.5 s
 # later (measured with benchmarks/cold_start.py).
@@ -29,6 +31,7 @@ def import_models_in_background() -> threading.Timer:
     return thread
 
 
+keep_large_blocks()  # once per process
 st.set_page_config(page_title="Autoencoder explorer: MAE vs CAE vs DAE", layout="wide")
 pages = [
     st.Page("views/home.py", title="Home", default=True),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rfi_models.data import load_mnist_sample
+from rfi_models.runtime import keep_large_blocks
 
 from . import cold_start, interactive, placement, scene, training
 from .timing import machine, use_benchmark_threads
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default benchmarks/results.json)")
     args = parser.parse_args(argv)
     use_benchmark_threads()
+    keep_large_blocks()
     results: dict = {}
     details: dict = {"machine": machine()}
     started = time.time()

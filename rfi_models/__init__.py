@@ -2,6 +2,8 @@
 
 The model names below are imported on first use (they import torch, about 2 s on a 2-core machine), so that
 a program reading only data, images or checkpoint metadata, like the app's first page, starts without it.
+Importing the package changes no process-wide setting: programs that want glibc to keep large blocks
+(training, detection, the app, the benchmarks) call `rfi_models.runtime.keep_large_blocks()` themselves.
 """
 
 from __future__ import annotations
@@ -9,11 +11,8 @@ from __future__ import annotations
 import importlib
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .runtime import keep_large_blocks
 
 MODEL_NAMES = ("Reconstruction", "create_model", "list_models", "list_presets")
-
-keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
 
 __all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint", *MODEL_NAMES]
 

@@ -29,6 +29,7 @@ from .analysis.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, Detector, def
 from .analysis.tiling import count_tiles
 from .checkpoint import CheckpointError
 from .io import InputError, open_scene, release_mapped_pages
+from .runtime import keep_large_blocks
 
 MASK_FORMATS = (".png", ".npy", ".tif", ".tiff")
 ROWS_PER_CHUNK = 1024  # a multiple of 16: a TIFF mask is written as one tile per chunk of rows
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
                         "(secondary classifier); default rfi, or the default detector's")  # fmt: skip
     args = parser.parse_args(argv)
+    keep_large_blocks()
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))

@@ -12,6 +12,7 @@ bytes of freed memory stay with the process instead of going back to the system.
 from __future__ import annotations
 
 import ctypes
+import functools
 import platform
 
 MMAP_THRESHOLD = 256 << 20  # blocks larger than this still get their own mapping
@@ -19,8 +20,11 @@ TRIM_THRESHOLD = 512 << 20  # freed memory kept for reuse before the heap is tri
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers (malloc.h)
 
 
+@functools.cache
 def keep_large_blocks() -> bool:
-    """Set glibc's mmap and trim thresholds; returns whether they were set (False off glibc)."""
+    """Set glibc's mmap and trim thresholds, once per process; returns whether they were set (False off glibc).
+
+    Called by the programs that want it (training, detection, the app, the benchmarks), never on import."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:

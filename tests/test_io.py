@@ -176,7 +176,7 @@ def test_tiff_claiming_a_huge_size_is_refused_before_decoding():
 
 
 def test_npz_zip_bomb_is_refused(monkeypatch):
-    monkeypatch.setattr(rio, "MAX_FILE_BYTES", 4 << 20)
+    monkeypatch.setattr(rio.limits, "MAX_FILE_BYTES", 4 << 20)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("image.npy", "w") as member:
         member.write(npy_bytes(np.zeros((2, 64, 64), np.uint8)))

@@ -13,6 +13,7 @@ import json
 import torch
 
 import rfi_models
+from rfi_models.runtime import keep_large_blocks
 
 from .engine import recipe, train
 
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing resume file")
     args = parser.parse_args(argv)
+    keep_large_blocks()
     if args.threads:
         torch.set_num_threads(args.threads)
     config = recipe(
