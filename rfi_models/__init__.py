@@ -1,7 +1,8 @@
 """rfi_models: MAE, CAE and DAE autoencoders for MNIST and dual-polarisation Sentinel-1 RFI detection.
 
-The model names below are imported on first use (they import torch, about 2 s on a 2-core machine), so that
-a program reading only data, images or checkpoint metadata, like the app's first page, starts without it.
+The names below are imported on first use: the model names import torch (about 2 s on a 2-core machine), so
+a program reading only data, images or checkpoint metadata, like the app's first page, starts without it, and
+`python -m rfi_models.manifest` runs a module the package has not imported yet.
 Importing the package changes no process-wide setting: programs that want glibc to keep large blocks
 (training, detection, the app, the benchmarks) call `rfi_models.runtime.keep_large_blocks()` themselves.
 """
@@ -10,14 +11,20 @@ from __future__ import annotations
 
 import importlib
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+HOMES = {
+    "CheckpointError": ".errors",
+    "load_checkpoint": ".checkpoint",
+    "save_checkpoint": ".checkpoint",
+    "Reconstruction": ".models",
+    "create_model": ".models",
+    "list_models": ".models",
+    "list_presets": ".models",
+}
 
-MODEL_NAMES = ("Reconstruction", "create_model", "list_models", "list_presets")
-
-__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint", *MODEL_NAMES]
+__all__ = list(HOMES)
 
 
 def __getattr__(name: str):
-    if name in MODEL_NAMES:
-        return getattr(importlib.import_module(".models", __name__), name)
+    if name in HOMES:
+        return getattr(importlib.import_module(HOMES[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,12 +7,8 @@ The safetensors header carries one metadata entry, "rfi_models", a JSON document
 `load_checkpoint` rebuilds the model from that document alone and loads the tensors strictly. Nothing is
 ever unpickled: safetensors holds raw tensor bytes and JSON, and torch.load is never called.
 
-Manifest: a folder may hold MANIFEST.json with the sha256 of every checkpoint and latent map below it
-(paths relative to the folder). A file in such a folder, or in one of its subfolders, is read only if the
-manifest lists it with a matching hash; a file in a folder without a manifest (above it too) is read
-unchecked. `save_checkpoint` records what it writes in the manifest when there is one;
-`python -m rfi_models.manifest --write FOLDER` rewrites it, and `--verify FOLDER` checks it.
-Hashes are cached by (path, mtime, size, inode), so listing or loading the same files again costs a stat.
+A file in a folder with a manifest is read only if the manifest vouches for it (`rfi_models.manifest`);
+`save_checkpoint` records what it writes there.
 
 torch is imported by the functions that build, load or save a model, not by this module: listing checkpoints,
 reading their metadata and checking manifests (the app's first page) need no torch, which takes about 2 s
@@ -21,15 +17,16 @@ to import on a 2-core machine.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import itertools
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safetensors import SafetensorError, safe_open
+
+from .errors import CheckpointError
+from .manifest import record_in_manifest, verify_against_manifest
+from .names import DOMAINS, check_domain
 
 if TYPE_CHECKING:
     import torch
@@ -38,15 +35,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 METADATA_KEY = "rfi_models"
-DOMAINS = ("mnist", "sar")
-MANIFEST_NAME = "MANIFEST.json"
-MANIFEST_FORMAT = "rfi_models-manifest/1"
-MANIFEST_PATTERNS = ("*.safetensors", "*.npz")  # what the code loads: weights and precomputed latent maps
 MODEL_SLACK_BYTES = 64 << 20  # buffers not saved (e.g. position embeddings) beyond twice the file's size
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that is missing, corrupt, of another format, or does not match its model."""
 
 
 def save_checkpoint(
@@ -61,8 +50,7 @@ def save_checkpoint(
     """Write `model` to `path` (.safetensors). Every value in `info` must be JSON-serialisable."""
     from safetensors.torch import save_file
 
-    if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
+    check_domain(domain)
     config = model.config.to_dict()
     document = {
         "format": FORMAT_VERSION,
@@ -82,128 +70,16 @@ def save_checkpoint(
     return path
 
 
-# ------------------------------------------------------------------------------------------- manifest
-def absolute(path: str | Path) -> Path:
-    """`path` made absolute and normalised, without following symlinks (a link stays under its folder's manifest)."""
-    return Path(os.path.abspath(path))
-
-
-def find_manifest(path: str | Path) -> Path | None:
-    """The manifest governing `path`: MANIFEST.json in its folder or in the nearest ancestor that has one."""
-    for folder in absolute(path).parents:
-        if (folder / MANIFEST_NAME).is_file():
-            return folder / MANIFEST_NAME
-    return None
-
-
-def read_manifest(manifest: Path) -> dict[str, str]:
-    """{relative POSIX path: sha256 hex} of a manifest file."""
-    hint = f"rewrite it with python -m rfi_models.manifest --write {manifest.parent}"
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise CheckpointError(f"{manifest}: unreadable manifest ({err}); {hint}") from None
-    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
-        raise CheckpointError(f"{manifest}: not an rfi_models manifest (format {MANIFEST_FORMAT!r}); {hint}")
-    sums = document.get("sha256")
-    if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
-        raise CheckpointError(f"{manifest}: its 'sha256' entry must map file names to hex digests; {hint}")
-    return sums
-
-
-def file_sha256(path: str | Path) -> str:
-    """The sha256 hex digest of a file, cached until its mtime, size or inode changes."""
-    stat = Path(path).stat()
-    return cached_sha256(str(absolute(path)), stat.st_mtime_ns, stat.st_size, stat.st_ino)
-
-
-@functools.lru_cache(maxsize=256)
-def cached_sha256(path: str, mtime_ns: int, size: int, inode: int) -> str:
-    """The sha256 of `path`; the other arguments only key the cache (see file_sha256)."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
-def verify_against_manifest(path: str | Path) -> bool:
-    """Check a file against its manifest (module docstring). True if a manifest vouched for it, False if
-    there is no manifest; CheckpointError if the file is not listed or its hash differs."""
-    manifest = find_manifest(path)
-    if manifest is None:
-        return False
-    name = absolute(path).relative_to(manifest.parent).as_posix()
-    expected = read_manifest(manifest).get(name)
-    if expected is None:
-        raise CheckpointError(
-            f"{name} is not listed in {manifest}, and a folder with a manifest only serves the files it lists; "
-            f"add it with python -m rfi_models.manifest --write {manifest.parent}"
-        )
-    if file_sha256(path) != expected:
-        raise CheckpointError(
-            f"{name}: its sha256 does not match {manifest} (the file was changed, truncated or replaced); restore "
-            "it, or if you changed it on purpose record it with python -m rfi_models.manifest --write "
-            f"{manifest.parent}"
-        )
-    return True
-
-
-def manifest_files(folder: Path) -> list[Path]:
-    """The files a manifest of `folder` covers (MANIFEST_PATTERNS, in subfolders too)."""
-    return sorted({path for pattern in MANIFEST_PATTERNS for path in folder.rglob(pattern) if path.is_file()})
-
-
-def write_manifest_sums(manifest: Path, sums: dict[str, str]) -> None:
-    document = {
-        "format": MANIFEST_FORMAT,
-        "about": "sha256 of every checkpoint and latent map below this folder, verified when they are read "
-        "(rfi_models.checkpoint); regenerate with python -m rfi_models.manifest --write FOLDER",
-        "sha256": dict(sorted(sums.items())),
-    }
-    partial = manifest.with_name(f".{manifest.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, manifest)  # readers never see a half-written manifest
-
-
-def write_manifest(folder: str | Path) -> Path:
-    """(Re)write folder/MANIFEST.json with the sha256 of every file it covers; returns its path."""
-    folder = absolute(folder)
-    manifest = folder / MANIFEST_NAME
-    sums = {path.relative_to(folder).as_posix(): file_sha256(path) for path in manifest_files(folder)}
-    write_manifest_sums(manifest, sums)
-    return manifest
-
-
-def record_in_manifest(path: str | Path) -> None:
-    """Record a file just written in the manifest governing it, if there is one."""
-    manifest = find_manifest(path)
-    if manifest is not None:
-        sums = read_manifest(manifest)
-        sums[absolute(path).relative_to(manifest.parent).as_posix()] = file_sha256(path)
-        write_manifest_sums(manifest, sums)
-
-
-def verify_folder(folder: str | Path) -> list[str]:
-    """Every problem of folder/MANIFEST.json: missing manifest, listed files missing, unlisted or changed files."""
-    folder = absolute(folder)
-    manifest = folder / MANIFEST_NAME
-    if not manifest.is_file():
-        return [f"{folder} has no {MANIFEST_NAME}"]
-    sums = read_manifest(manifest)
-    problems = [f"{name} is listed in {manifest} but missing" for name in sorted(sums) if not (folder / name).is_file()]
-    for path in manifest_files(folder):
-        try:
-            verify_against_manifest(path)
-        except CheckpointError as err:
-            problems.append(str(err))
-    return problems
-
-
-# ------------------------------------------------------------------------------------------- reading
 def read_checkpoint_info(path: str | Path) -> dict:
     """The metadata document of a checkpoint, checked against its manifest, without loading its tensors."""
-    path = Path(path)
+    return checked_info(Path(path))[0]
+
+
+def checked_info(path: Path) -> tuple[dict, bool]:
+    """(the metadata document of a checkpoint, whether its folder's manifest vouched for the file)."""
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    verify_against_manifest(path)
+    vouched = verify_against_manifest(path)
     try:
         with safe_open(str(path), framework="numpy") as f:
             metadata = f.metadata() or {}
@@ -222,7 +98,7 @@ def read_checkpoint_info(path: str | Path) -> dict:
             raise CheckpointError(f"{path.name}: checkpoint metadata lacks {key!r}")
     if document["domain"] not in DOMAINS:
         raise CheckpointError(f"{path.name}: unknown domain {document['domain']!r}; expected one of {DOMAINS}")
-    return document
+    return document, vouched
 
 
 def build_model(path: Path, info: dict, device: str | torch.device) -> Autoencoder:
@@ -278,8 +154,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     the file (size, tensor names and shapes), so metadata describing a giant model never allocates it.
     """
     path = Path(path)
-    info = read_checkpoint_info(path)
-    if not verify_against_manifest(path):  # cached: a stat and a small JSON read
+    info, vouched = checked_info(path)
+    if not vouched:
         check_weights_fit(path, info, build_model(path, info, "meta"), tensor_shapes(path))
     model = build_model(path, info, "cpu")
     try:

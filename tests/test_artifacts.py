@@ -13,17 +13,8 @@ from safetensors.torch import save_file
 
 import rfi_models
 from rfi_models import CheckpointError, load_checkpoint, save_checkpoint
-from rfi_models.checkpoint import (
-    MANIFEST_NAME,
-    METADATA_KEY,
-    cached_sha256,
-    file_sha256,
-    find_checkpoints,
-    read_checkpoint_info,
-    read_manifest,
-    verify_folder,
-    write_manifest,
-)
+from rfi_models.checkpoint import METADATA_KEY, find_checkpoints, read_checkpoint_info
+from rfi_models.manifest import MANIFEST_NAME, cached_sha256, file_sha256, read_manifest, verify_folder, write_manifest
 from rfi_models.manifest import main as manifest_main
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"

@@ -243,7 +243,7 @@ def test_unsupported_values(array, message):
 
 
 def test_png_for_sar_says_what_to_use():
-    with pytest.raises(InputError, match=r"2-band \.npy/\.npz or TIFF"):
+    with pytest.raises(InputError, match=r"two polarisations are needed.*2-band \.npy/\.npz or TIFF"):
         read_image(pil_bytes(Image.new("L", (64, 64))), "sar")
 
 

@@ -27,9 +27,9 @@ import rfi_models
 from rfi_models.analysis import Detector, anomaly_maps, cluster_quality, weight_statistics
 from rfi_models.analysis.detector import store_calibrated_thresholds
 from rfi_models.analysis.latent_maps import precompute_latent_maps
-from rfi_models.checkpoint import write_manifest
 from rfi_models.data import load_mnist_sample, synthetic_sar
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
+from rfi_models.manifest import write_manifest
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
 
 from .report import plot_training_curves, write_results_markdown

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import load_checkpoint, verify_against_manifest
+from ..checkpoint import load_checkpoint
 from ..data import load_mnist_sample, synthetic_sar
 from ..data.synthetic_sar import SPLIT_SEEDS
+from ..manifest import verify_against_manifest
 from .latent import PROJECTIONS, Projection, extract_latents, sar_colour_variables
 
 FAMILIES = ("mae", "cae", "dae")

@@ -7,6 +7,7 @@ import math
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import BinaryIO
 
 import numpy as np
@@ -18,16 +19,12 @@ from .limits import ACCEPTED, MAX_PIXELS, MAX_TIFF_PAGES, InputError
 from .sources import check_array_size, check_pixel_count
 
 
-def decode_pil(data: bytes, domain: str) -> np.ndarray:
-    """PNG/JPEG -> float32 [H, W] gray in [0, 1] (MNIST only)."""
-    if domain != "mnist":
-        raise InputError("PNG/JPEG hold no SAR bands: give VV and VH as a 2-band .npy/.npz or TIFF")
+def decode_pil(data: bytes, convert: Callable[[Image.Image], np.ndarray]) -> np.ndarray:
+    """PNG/JPEG -> `convert(image)`, EXIF rotation applied, size-checked from the header before decoding."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             check_pixel_count((image.height, image.width))
-            image = ImageOps.exif_transpose(image)
-            gray = image.convert("L") if image.mode not in ("I;16", "I", "F") else image.convert("F")
-            array = np.asarray(gray, dtype=np.float32)
+            return convert(ImageOps.exif_transpose(image))
     except InputError:
         raise
     except Image.DecompressionBombError:
@@ -39,7 +36,13 @@ def decode_pil(data: bytes, domain: str) -> np.ndarray:
         raise InputError(f"corrupt or truncated PNG/JPEG: its header cannot be read; {ACCEPTED}") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise InputError(f"corrupt or truncated image file ({err}); {ACCEPTED}") from None
-    return array / (255.0 if gray.mode == "L" else max(float(array.max()), 1.0))
+
+
+def grey_unit(image: Image.Image) -> np.ndarray:
+    """A PIL image -> float32 [H, W] grey in [0, 1] (MNIST): colour becomes luminance, 16-bit is scaled by its max."""
+    grey = image.convert("L") if image.mode not in ("I;16", "I", "F") else image.convert("F")
+    array = np.asarray(grey, dtype=np.float32)
+    return array / (255.0 if grey.mode == "L" else max(float(array.max()), 1.0))
 
 
 def check_page_count(tif: tifffile.TiffFile) -> None:

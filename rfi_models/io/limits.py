@@ -6,6 +6,7 @@ DOMAINS = ("mnist", "sar")
 MAX_PIXELS = 8192 * 8192  # per band
 MAX_FILE_BYTES = 1 << 30
 MAX_ARRAY_BYTES = 1 << 29  # a decoded array, however compressed: 2 bands of 8192 x 8192 float32
+MAX_SCENE_PIXELS = 1 << 30  # per band, for memory-mapped scenes and SAFE measurements (a GRD is about 4e8)
 MAX_TIFF_PAGES = 64  # room for overview pyramids; a chain of millions of pages is refused unread
 MIN_SIDE = {"mnist": 8, "sar": 20}
 CHANNELS = {"mnist": 1, "sar": 2}
@@ -17,7 +18,8 @@ VALUE_BLOCK_PIXELS = 1 << 20  # pixels converted at a time by apply_value_rule
 
 ACCEPTED = (
     "accepted: .npy/.npz arrays (H x W x C or C x H x W; uint8, uint16 or float), "
-    "PNG/JPEG (MNIST), TIFF/GeoTIFF with 1 band (MNIST) or 2 bands (SAR: VV, VH)"
+    "PNG/JPEG (MNIST; for SAR a Sentinel-1 dual-pol quick-look), TIFF/GeoTIFF with 1 band (MNIST) or 2 bands "
+    "(SAR: VV, VH), a Sentinel-1 SAFE product (.SAFE folder or .zip)"
 )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import tifffile
 
 from .decoders import check_page_count, read_npy_header
-from .limits import ACCEPTED, InputError
+from .limits import ACCEPTED, MAX_SCENE_PIXELS, InputError
 from .read import read_image
 from .sources import check_pixel_count, sniff_format, unreadable
 from .values import (
@@ -21,8 +21,6 @@ from .values import (
     to_channels_first,
     value_rule,
 )
-
-MAX_SCENE_PIXELS = 1 << 30  # per band, for memory-mapped scenes (a whole GRD scene is about 4e8)
 
 
 def open_scene(path: str | Path) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:

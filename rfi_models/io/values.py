@@ -98,13 +98,23 @@ def convert_values(array: np.ndarray, rule: str) -> np.ndarray:
     return np.where(values != 0, db_to_quicklook(db) / np.float32(255), 0).astype(np.float32)
 
 
-def to_unit_range(array: np.ndarray, domain: str) -> np.ndarray:
-    """Scale raw values to [0, 1] by dtype and value range (module docstring); float32 out."""
+RULE_SCALES = {
+    "byte": "8-bit (the quick-look scale, / 255)",
+    "unit": "floats in [0, 1]",
+    "sixteen_bit": "16-bit (/ 65535)",
+    "amplitude": "uint16 amplitude DN -> sigma0 dB (nominal GRD calibration) on the quick-look scale",
+    "db": "sigma0 dB on the quick-look scale",
+}
+
+
+def to_unit_range(array: np.ndarray, domain: str) -> tuple[np.ndarray, str]:
+    """Scale raw values to [0, 1] by dtype and value range (module docstring); float32 out, and the rule used."""
     check_value_type(array)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise InputError("the image contains NaN or Inf values; replace them (no-data is exact 0)")
     low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
-    return apply_value_rule(array, value_rule(array.dtype, low, high, domain))
+    rule = value_rule(array.dtype, low, high, domain)
+    return apply_value_rule(array, rule), rule
 
 
 def check_bands_and_size(image: np.ndarray, domain: str) -> None:

@@ -49,7 +49,10 @@ class MAEConfig(AutoencoderConfig):
     decoder_num_heads: int = 4
     mlp_ratio: float = 4.0
     norm_pix_loss: bool = False
-    train_mask_ratio: float = 0.75  # used by training_loss only; reconstruct takes its own ratio
+    train_mask_ratio: float = 0.75  # training_loss's ratio (and validation's); reconstruct takes its own
+    # When set, training_loss draws each batch's ratio uniformly from [low, high], so that every ratio in that
+    # range is in the training distribution (the app's slider covers it); None = always train_mask_ratio.
+    train_mask_ratio_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,6 +64,12 @@ class MAEConfig(AutoencoderConfig):
             if width % 4 or width % heads:
                 raise ValueError(f"width {width} must be divisible by 4 (sin-cos positions) and by {heads} heads")
         check_mask_ratio(self.train_mask_ratio)
+        if self.train_mask_ratio_range is not None:
+            low, high = self.train_mask_ratio_range = tuple(float(v) for v in self.train_mask_ratio_range)
+            check_mask_ratio(low)
+            check_mask_ratio(high)
+            if low > high:
+                raise ValueError(f"train_mask_ratio_range must be (low, high) with low <= high, got {(low, high)}")
 
 
 def check_mask_ratio(mask_ratio: float) -> None:
@@ -146,7 +155,14 @@ class MaskedAutoencoder(Autoencoder):
     name = "mae"
     config_class = MAEConfig
     presets: ClassVar[dict[str, MAEConfig]] = {
-        "mnist": MAEConfig(img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,), patch_size=(4, 4)),
+        "mnist": MAEConfig(
+            img_size=(28, 28),
+            in_chans=1,
+            mean=(MNIST_MEAN,),
+            std=(MNIST_STD,),
+            patch_size=(4, 4),
+            train_mask_ratio_range=(0.1, 0.9),
+        ),
         "sar": MAEConfig(
             img_size=(340, 500),
             in_chans=2,
@@ -360,6 +376,14 @@ class MaskedAutoencoder(Autoencoder):
             mask=pixel_mask,
         )
 
+    def training_mask_ratio(self, generator: torch.Generator | None = None) -> float:
+        """The mask ratio of one training batch: fixed, or drawn uniformly from train_mask_ratio_range."""
+        if self.config.train_mask_ratio_range is None:
+            return self.config.train_mask_ratio
+        low, high = self.config.train_mask_ratio_range
+        return low + (high - low) * float(torch.rand((), generator=generator))
+
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        loss, _, _ = self(x, self.config.train_mask_ratio, self.mask_noise(x.shape[0], generator=generator))
+        ratio = self.training_mask_ratio(generator)
+        loss, _, _ = self(x, ratio, self.mask_noise(x.shape[0], generator=generator))
         return loss
