@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 import rfi_models
 from rfi_models.analysis.detector import CALIBRATION_FILE
-from rfi_models.checkpoint import file_sha256
 from rfi_models.data import load_mnist_sample
+from rfi_models.manifest import file_sha256
 
 APP = "../app/streamlit_app.py"
 ROOT = Path(__file__).resolve().parents[1]

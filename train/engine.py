@@ -53,6 +53,7 @@ class TrainConfig:
     log: str = ""
     log_every: int = 10
     max_steps: int | None = None  # stop early (tests)
+    crop: tuple[int, int] | None = None  # train on random crops of this size (fully convolutional models); val: whole
     # Convergence: stop once validation loss improved by less than converge_tolerance (relative) over the last
     # converge_window epochs; `epochs` is then only the ceiling (and the length of the cosine schedule).
     converge_window: int = 3
@@ -274,6 +275,7 @@ def train(config: TrainConfig, fresh: bool = False) -> Path:
         for local_step in bar:
             first = (local_step * env.world + env.rank) * config.batch_size
             x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
+            x = data.random_crop(x, config.crop, corruption) if config.crop else x
             lr = lr_at(step, total, warmup, config)
             for group in optimizer.param_groups:
                 group["lr"] = lr

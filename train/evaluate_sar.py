@@ -19,6 +19,7 @@ Calibration (thresholds, classifiers, default) is written to checkpoints/detecto
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,14 +30,14 @@ import rfi_models
 from rfi_models.analysis.anomaly import METHODS, score_residual, scoring_mask_ratio
 from rfi_models.analysis.baseline import baseline_scores
 from rfi_models.analysis.controls import CONTROLS, control_residual_fn
-from rfi_models.analysis.detector import model_residual_fn
+from rfi_models.analysis.detector import CALIBRATION_FILE, model_residual_fn
 from rfi_models.analysis.secondary import SecondaryClassifier, pixel_features, sample_pixels, train_classifier
 from rfi_models.analysis.tiling import score_tiled
-from rfi_models.checkpoint import file_sha256
 from rfi_models.data.synthetic_sar import SAR_SIZE
+from rfi_models.manifest import file_sha256
 from rfi_models.metrics import rfi_pixel_metrics, valid_pixels
 
-from .sar_sets import SarSets
+from .sar_sets import SarSets, load_sets
 
 FAMILIES = ("mae", "cae", "dae")
 CLASSIFIER_SEED = 0
@@ -214,3 +215,11 @@ def best_on_validation(results: dict) -> dict:
         candidates += [(source, method, entry["val"]["average_precision"]) for method, entry in methods.items()]
     source, method, ap = max(candidates, key=lambda c: -1 if np.isnan(c[2]) else c[2])
     return {"source": source, "method": method, "val_average_precision": ap}
+
+
+def run(folder: Path, n_train: int, n_val: int, n_test: int) -> dict:
+    """Evaluate every SAR detector, write folder/detectors.json, return the SAR results."""
+    sets = load_sets(n_train, n_val, n_test)
+    results, calibration = evaluate(folder, sets)
+    (folder / CALIBRATION_FILE).write_text(json.dumps(calibration, default=float))
+    return results

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import CheckpointError, file_sha256, load_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint
 from ..data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar
+from ..manifest import file_sha256
 from .anomaly import METHODS, residuals, score_residual, scoring_mask_ratio
 from .baseline import baseline_scores
 from .controls import CONTROLS, control_residual_fn

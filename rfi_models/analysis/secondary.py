@@ -125,39 +125,41 @@ def sample_pixels(
 
 
 def train_classifier(
-    features: np.ndarray, labels: np.ndarray, seed: int = 0, steps: int = 400, lr: float = 0.01
+    features: np.ndarray, labels: np.ndarray, seed: int = 0, steps: int = 300, lr: float = 0.01
 ) -> SecondaryClassifier:
     """Fit the MLP to pixels ([P, F] features, [P] labels in {0, 1}) with full-batch AdamW; the same seed and data
-    give the same weights."""
+    give the same weights. Runs on one torch thread (restored after): the model is tiny, and a second thread only
+    waits for the first."""
     import torch  # only training needs torch
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        mean, std = features.mean(axis=0), features.std(axis=0) + 1e-6
+        weights, biases = fit_mlp(torch, (features - mean) / std, labels, seed, steps, lr)
+    finally:
+        torch.set_num_threads(threads)
+    return SecondaryClassifier(mean.astype(np.float32), std.astype(np.float32), weights, biases, seed=seed)
+
+
+def fit_mlp(torch, x: np.ndarray, y: np.ndarray, seed: int, steps: int, lr: float):
+    """(weights, biases) of the MLP fitted to standardised features x [P, F] and labels y [P]."""
     generator = torch.Generator().manual_seed(seed)
-    mean = features.mean(axis=0)
-    std = features.std(axis=0) + 1e-6
-    x = torch.from_numpy((features - mean) / std).float()
-    y = torch.from_numpy(labels).float()
-    sizes = (features.shape[1], *HIDDEN, 1)
+    inputs, targets = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(y).float()
     layers = []
-    for fan_in, fan_out in itertools.pairwise(sizes):
+    for fan_in, fan_out in itertools.pairwise((x.shape[1], *HIDDEN, 1)):
         bound = 1 / np.sqrt(fan_in)
         w = (torch.rand(fan_in, fan_out, generator=generator) * 2 - 1) * bound
-        layers.append([w.requires_grad_(), torch.zeros(fan_out, requires_grad=True)])
-    parameters = [p for layer in layers for p in layer]
-    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=1e-4)
+        layers.append((w.requires_grad_(), torch.zeros(fan_out, requires_grad=True)))
+    optimizer = torch.optim.AdamW([p for layer in layers for p in layer], lr=lr, weight_decay=1e-4)
     for _ in range(steps):
-        h = x
+        h = inputs
         for i, (w, b) in enumerate(layers):
             h = h @ w + b
             if i < len(layers) - 1:
                 h = torch.relu(h)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(h[:, 0], y)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(h[:, 0], targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return SecondaryClassifier(
-        mean=mean.astype(np.float32),
-        std=std.astype(np.float32),
-        weights=[w.detach().numpy().copy() for w, _ in layers],
-        biases=[b.detach().numpy().copy() for _, b in layers],
-        seed=seed,
-    )
+    return [w.detach().numpy().copy() for w, _ in layers], [b.detach().numpy().copy() for _, b in layers]
