@@ -64,9 +64,24 @@ RECIPES: dict[tuple[str, str], dict] = {
     ("mae", "mnist"): dict(epochs=60, batch_size=128, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95)),
     ("cae", "mnist"): dict(epochs=40, batch_size=128, lr=1e-3, weight_decay=1e-4),
     ("dae", "mnist"): dict(epochs=20, batch_size=20, lr=1e-3, weight_decay=0.0, warmup_epochs=0.1),
-    ("mae", "sar"): dict(epochs=15, batch_size=8, lr=5e-4, weight_decay=0.05, betas=(0.9, 0.95), train_size=3000),
-    ("cae", "sar"): dict(epochs=6, batch_size=8, lr=1e-3, weight_decay=1e-4, train_size=3000),
-    ("dae", "sar"): dict(epochs=4, batch_size=8, lr=1e-3, weight_decay=0.0, warmup_epochs=0.2, train_size=3000),
+    # SAR: 480 RFI-free synthetic patches, 24 for validation; short epochs so that the convergence stop is checked
+    # often; the DAE trains on 84 x 124 crops (it is fully convolutional), the CAE and MAE on whole patches.
+    ("mae", "sar"): dict(
+        epochs=40, batch_size=8, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95), train_size=480, val_size=24
+    ),
+    ("cae", "sar"): dict(
+        epochs=40, batch_size=4, lr=2e-3, weight_decay=1e-4, warmup_epochs=0.5, train_size=480, val_size=24
+    ),
+    ("dae", "sar"): dict(
+        epochs=40,
+        batch_size=8,
+        lr=3e-3,
+        weight_decay=0.0,
+        warmup_epochs=0.2,
+        train_size=480,
+        val_size=24,
+        crop=(84, 124),
+    ),
 }
 VAL_SIZES = {"mnist": 5000, "sar": 64}
 
