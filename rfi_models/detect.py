@@ -10,6 +10,9 @@ memory. CKPT is a SAR checkpoint, `baseline` for the non-learned detector, or a 
 default detector recorded by the evaluation (rfi_models.analysis.detector). SCORES is float32 [H, W] at
 the input's size; MASK is the scores at or above the threshold (the detector's calibrated default
 unless --threshold is given). On bad input the exit code is 2 with a one-line message.
+
+Both outputs are written under temporary names beside their final ones and renamed only once complete
+(`rfi_models.atomic`): a killed run leaves the previous outputs, or none, never a partial file.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from tqdm import tqdm
 
 from .analysis.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, Detector, default_detector, default_folder
 from .analysis.tiling import count_tiles
+from .atomic import atomic_path
 from .checkpoint import CheckpointError
 from .io import InputError, open_scene, release_mapped_pages
 from .runtime import keep_large_blocks
@@ -73,6 +77,22 @@ def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
     return flagged
 
 
+def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray) -> None:
+    """Score `scene` into the mapped `scores`, with a progress bar over tiles, releasing mapped pages as it goes."""
+    _, height, width = scene.shape
+    tiles = count_tiles((height, width), detector.tile)
+    tiles_per_row = count_tiles((detector.tile[0], width), detector.tile)
+    with tqdm(total=tiles, desc="tiles", disable=tiles < PROGRESS_MIN_TILES, file=sys.stderr) as bar:
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
+                release_mapped_pages(scene, scores)
+
+        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
+    scores.flush()
+
+
 def chosen_detector(args: argparse.Namespace) -> tuple[str, str]:
     """(source, method) from --checkpoint and --method; the recorded default detector for what is left out."""
     default_source, default_method = default_detector()
@@ -92,19 +112,11 @@ def detect(args: argparse.Namespace) -> str:
     scene, to_unit = open_scene(args.input)
     detector = Detector.create(*chosen_detector(args), args.threshold)
     _, height, width = scene.shape
-    tiles = count_tiles((height, width), detector.tile)
-    scores = np.lib.format.open_memmap(scores_path, mode="w+", dtype=np.float32, shape=(height, width))
-    tiles_per_row = count_tiles((detector.tile[0], width), detector.tile)
-    with tqdm(total=tiles, desc="tiles", disable=tiles < PROGRESS_MIN_TILES, file=sys.stderr) as bar:
-
-        def advance(n: int) -> None:
-            bar.update(n)
-            if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
-                release_mapped_pages(scene, scores)
-
-        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
-    scores.flush()
-    flagged = write_mask(scores, detector.threshold, out)
+    with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
+        scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
+        score_scene(detector, scene, to_unit, scores)
+        flagged = write_mask(scores, detector.threshold, mask_partial)
+        del scores
     return (
         f"{detector.name}: {height} x {width} px, threshold {detector.threshold:.4g}, "
         f"{flagged} px flagged ({flagged / (height * width):.2%}); wrote {out} and {scores_path}"
@@ -129,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
                         "(secondary classifier); default rfi, or the default detector's")  # fmt: skip
     args = parser.parse_args(argv)
-    keep_large_blocks()
+    keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))

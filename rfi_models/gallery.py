@@ -14,9 +14,9 @@ from .checkpoint import find_checkpoints
 from .data import load_mnist_sample, synthetic_sar_patches
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
 from .io import InputError, read_image
+from .names import FAMILIES
 
 SAR_GALLERY_SIZE = 120  # the synthetic test patches of the precomputed SAR latent map
-FAMILIES = ("mae", "cae", "dae")
 
 
 @dataclass

@@ -6,7 +6,7 @@ import torch
 from conftest import sample_batch
 
 import rfi_models
-from rfi_models.models.mae import sincos_position_embedding
+from rfi_models.models.layers import sincos_position_embedding
 
 
 def tiny_mae(**overrides):

@@ -29,15 +29,14 @@ from rfi_models.data import load_mnist_sample, synthetic_sar
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.manifest import write_manifest
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
+from rfi_models.models import DAE_NOISE
+from rfi_models.names import DOMAINS, FAMILIES
 
 from . import evaluate_sar
 from .report import plot_training_curves, write_results_markdown
 
 CHECKPOINTS = Path("checkpoints")
-FAMILIES = ("mae", "cae", "dae")
-DOMAINS = ("mnist", "sar")
 MAE_RATIOS = (0.25, 0.5, 0.75, 0.9)
-DAE_NOISE = 0.5
 
 
 def checkpoint_path(folder: Path, model: str, domain: str) -> Path:

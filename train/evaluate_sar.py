@@ -36,10 +36,10 @@ from rfi_models.analysis.tiling import score_tiled
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.manifest import file_sha256
 from rfi_models.metrics import rfi_pixel_metrics, valid_pixels
+from rfi_models.names import FAMILIES
 
 from .sar_sets import SarSets, load_sets
 
-FAMILIES = ("mae", "cae", "dae")
 CLASSIFIER_SEED = 0
 PIXELS_PER_CLASS = 60_000  # per training set and class, for the classifier
 BATCH = 4

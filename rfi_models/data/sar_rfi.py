@@ -3,7 +3,8 @@
 RFI is additive, noise-like power. Calibrated on the published ClearSAR box statistics (PROVENANCE.md:
 median box about 10 x 140 px, rows x columns) and the notes on real RFI (section 5 of reference.md):
 - one emitter per patch, 1-6 stripes, most sharing the emitter's range span (repeated at several rows);
-- width log-normal around 140 px; 75 % confined to one sub-swath (they stop at its seams);
+- width log-normal around 170 px (boxes come out near 140 once cut at seams); 75 % confined to one
+  sub-swath (they stop at its seams);
 - height log-normal around 7 rows (1 row up to 40), 10 % tall blocks of 30-150 rows; never more than
   half the width;
 - a small tilt (rows per column, sd 0.015), dashed along range (half of those up to 20 rows) or continuous;
@@ -11,7 +12,8 @@ median box about 10 x 140 px, rows x columns) and the notes on real RFI (section
   (a per-row offset and, for some, a brighter centre) and from pixel to pixel (its own gamma noise);
 - polarisation: the ratio of RFI-to-background power between VV and VH is VH-dominant (60 %, VV 3-12 dB
   weaker), equal (25 %, within 1.5 dB) or VV-dominant (15 %, VH 3-10 dB weaker);
-- level: the dominant channel is `strength_db` (skewed towards faint) above its local background.
+- level: the dominant channel is `strength_db` above its local background, skewed towards faint (the
+  low end plus the range times a uniform number cubed: median 4 dB for the default 1-25 dB).
 
 API:
 - `draw_stripes(rng, swath_index, strength_db) -> (label int32 [H, W], rbr float32 [2, H, W], events)`:
@@ -46,7 +48,7 @@ def polarisation_ratio_db(rng: np.random.Generator, pol_class: str) -> float:
 def stripe_span(rng: np.random.Generator, swath_index: np.ndarray) -> tuple[int, int, int | None]:
     """Columns [col0, col1) of an emitter and the sub-swath it is confined to (None: not confined)."""
     h, w = swath_index.shape
-    width = int(np.clip(np.rint(np.exp(rng.normal(np.log(140), 0.7))), 8, w))
+    width = int(np.clip(np.rint(np.exp(rng.normal(np.log(170), 0.7))), 8, w))
     if rng.random() < 0.75:
         row = int(rng.integers(0, h))
         swath = int(swath_index[row, rng.integers(0, w)])
@@ -119,7 +121,7 @@ def draw_stripes(
         swath = stripe.pop("swath")
         if swath is not None:
             inside &= swath_index[box] == swath
-        level = strength_db[0] + (strength_db[1] - strength_db[0]) * rng.random() ** 2
+        level = strength_db[0] + (strength_db[1] - strength_db[0]) * rng.random() ** 3
         ratio = pol_ratio + rng.uniform(-0.5, 0.5)
         looks = np.float32(rng.uniform(5, 30))
         dominant = (10 ** (level / 10) - 1) * 10 ** (stripe.pop("modulation_db") / 10)

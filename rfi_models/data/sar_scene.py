@@ -7,14 +7,15 @@ product shows 3 sub-swaths (about 170 columns each), EW 5, stripmap 1. Rows are 
 API (used by `synthetic_sar` and `sar_rfi`):
 - `smooth_field(rng, shape, scale)`: zero-mean unit-std Gaussian random field, correlation ~`scale` px.
 - `db_to_power(db)`.
-- `Swaths(rng, shape)`: sub-swath index and position across it per pixel.
+- `Swaths(rng, shape, mode=None)`: sub-swath index and position across it per pixel (mode IW, EW or SM,
+  drawn when not given).
 - `background_db(rng, swaths) -> Background`: noise-free VV/VH dB with land, ships and the horizontal
   confounders (range-aligned coastlines, oceanic fronts, bright bursts) and their masks.
 - `noise_floor(rng, swaths)`: additive thermal noise power per channel, scalloped in range and banded in
   azimuth per burst ("window blinds", staggered between sub-swaths).
 - `stepped_nodata(rng, swaths)`: no-data at the start/end of a take, stepped per sub-swath, or at a
   range edge.
-- `quicklook_speckle(rng, shape)`: multiplicative noise of a multi-looked, decimated pixel (ENL 30-200).
+- `quicklook_speckle(rng, shape)`: multiplicative noise of a multi-looked, decimated pixel (ENL 80-400).
 - `product_stretch(rng, vv_db, vh_db, valid)` / `apply_stretch(db, window)` / `invert_stretch(values, window)`:
   the per-product dB to 1..255 mapping (joint for both channels, or per channel, with clipping at either
   end and a gamma) and its inverse.
@@ -83,9 +84,9 @@ def fractal_field(rng: np.random.Generator, shape: tuple[int, int], largest: flo
 class Swaths:
     """Sub-swaths of an IW (3), EW (5) or stripmap (1) quick-look; seams near-vertical with a small tilt."""
 
-    def __init__(self, rng: np.random.Generator, shape: tuple[int, int]) -> None:
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, int], mode: str | None = None) -> None:
         self.shape = shape
-        self.mode = str(rng.choice(["IW", "EW", "SM"], p=[0.75, 0.15, 0.10]))
+        self.mode = mode or str(rng.choice(["IW", "EW", "SM"], p=[0.75, 0.15, 0.10]))
         count = {"IW": 3, "EW": 5, "SM": 1}[self.mode]
         self.spacing = QUICKLOOK_WIDTH * rng.uniform(0.95, 1.1) / count
         offset = rng.uniform(0, self.spacing) if count > 1 else rng.uniform(-0.1, 0.1) * self.spacing
@@ -152,15 +153,15 @@ def sea_db(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarray
     """Sea VV/VH dB: incidence-angle trend, wind texture, VH near the noise floor."""
     w = shape[1]
     trend = -rng.uniform(3.0, 8.0) * np.arange(w, dtype=np.float32)[None, :] / QUICKLOOK_WIDTH
-    wind = rng.uniform(0.3, 1.5) * fractal_field(rng, shape, rng.uniform(40, 160), 1.2)
+    wind = rng.uniform(0.3, 1.2) * fractal_field(rng, shape, rng.uniform(20, 100), 0.8)
     vv = rng.uniform(-22, -8) + trend + wind
-    vh = vv - rng.uniform(7, 11) + 0.5 * smooth_field(rng, shape, 30)
+    vh = vv - rng.uniform(7, 11) + 1.5 * fractal_field(rng, shape, 20, 0.4)
     return vv, vh
 
 
 def land_db(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Land VV/VH dB: fractal texture, relief shading (slopes facing the radar bright), towns."""
-    texture = rng.uniform(1.0, 2.5) * fractal_field(rng, shape, rng.uniform(20, 80), rng.uniform(0.3, 0.8))
+    texture = rng.uniform(1.5, 3.0) * fractal_field(rng, shape, rng.uniform(10, 40), rng.uniform(0.2, 0.6))
     elevation = fractal_field(rng, shape, rng.uniform(30, 120), rng.uniform(0.8, 1.3))
     slope = np.gradient(elevation, axis=1)  # towards the radar (near range, left) is bright
     strength = rng.uniform(2, 5) if rng.random() < 0.5 else rng.uniform(0, 1.5)  # mountains or plains
@@ -168,7 +169,7 @@ def land_db(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarra
     towns = smooth_field(rng, shape, rng.uniform(4, 12))
     town = towns > np.quantile(towns, 1 - rng.uniform(0.0, 0.03)) if rng.random() < 0.6 else np.zeros(shape, bool)
     vv = rng.uniform(-11, -5) + texture + np.clip(-relief, -6, 8) + np.where(town, rng.uniform(5, 12), 0)
-    vh = vv - rng.uniform(5, 8) + 0.8 * smooth_field(rng, shape, 6) - np.where(town, rng.uniform(0, 4), 0)
+    vh = vv - rng.uniform(5, 8) + 1.8 * fractal_field(rng, shape, 20, 0.4) - np.where(town, rng.uniform(0, 4), 0)
     return vv, vh
 
 
@@ -262,26 +263,28 @@ def stepped_nodata(rng: np.random.Generator, swaths: Swaths) -> np.ndarray:
 
 
 def quicklook_speckle(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Residual speckle of a multi-looked, decimated pixel: mean 1, ENL drawn in 30..200 (at such ENL the
+    """Residual speckle of a multi-looked, decimated pixel: mean 1, ENL drawn in 80..400 (at such ENL the
     gamma distribution is close to normal with sd 1 / sqrt(ENL), which is much faster to draw)."""
-    looks = np.float32(np.exp(rng.uniform(np.log(30), np.log(200))))
+    looks = np.float32(np.exp(rng.uniform(np.log(80), np.log(400))))
     return np.maximum(1 + rng.standard_normal(shape, dtype=np.float32) / np.sqrt(looks), np.float32(0.05))
 
 
 def product_stretch(rng: np.random.Generator, vv_db: np.ndarray, vh_db: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-product dB windows float32 [2, 3] = (low dB, high dB, gamma) per channel.
 
-    Joint (one window for both channels, VH stays darker; 35 %) or per channel (each from its own
+    Joint (one window for both channels, VH stays darker; 55 %) or per channel (each from its own
     quantiles, so VH may come out brighter than VV, as in real quick-looks). The window ends move
     randomly around the 1 % / 99 % quantiles, so some products clip dark areas or saturate bright ones."""
     quantiles = np.array([np.quantile(c[valid], [0.01, 0.99]) if valid.any() else (-30.0, 0.0) for c in (vv_db, vh_db)])
-    if rng.random() < 0.35:
-        low, high = quantiles[:, 0].min() - rng.uniform(-2, 6), quantiles[:, 1].max() + rng.uniform(-3, 5)
+    if rng.random() < 0.55:
+        low, high = quantiles[:, 0].min() - rng.uniform(-2, 6), quantiles[:, 1].max() + rng.uniform(-2, 8)
         windows = [(low, high), (low, high)]
     else:
-        windows = [(q[0] - rng.uniform(-2, 12), q[1] + rng.uniform(-4, 5)) for q in quantiles]
-    gamma, least = np.exp(rng.normal(0, 0.2)), rng.uniform(15, 30)  # real stretches never span only a few dB
-    return np.array([(low, max(high, low + least), gamma) for low, high in windows], dtype=np.float32)
+        offsets = [rng.uniform(-3, 8), rng.uniform(-10, -2)]  # VH then comes out brighter, often saturated
+        windows = [(q[0] - rng.uniform(-2, 10), q[1] + up) for q, up in zip(quantiles, offsets, strict=True)]
+    gamma, least = np.exp(rng.normal(0, 0.2)), rng.uniform(20, 35)  # real stretches never span only a few dB
+    widened = [(low - max(least - high + low, 0) / 2, high + max(least - high + low, 0) / 2) for low, high in windows]
+    return np.array([(low, high, gamma) for low, high in widened], dtype=np.float32)
 
 
 def apply_stretch(db: np.ndarray, window: np.ndarray) -> np.ndarray:

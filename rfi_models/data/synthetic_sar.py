@@ -12,7 +12,7 @@ pixel for pixel (the background, speckle, RFI and no-data draw from separate ran
 Recipes:
 - "quicklook" (default): what a real quick-look shows at about 0.5 km per pixel (`sar_scene`): IW/EW/stripmap
   sub-swaths, fractal land texture with relief and towns, sea with wind texture, multi-looked speckle
-  (ENL 30-200), horizontal structures that are NOT RFI and never in the mask (noise-floor banding per burst,
+  (ENL 80-400), horizontal structures that are NOT RFI and never in the mask (noise-floor banding per burst,
   bright/dark bursts, stepped take ends, range-aligned coastlines and oceanic fronts), a per-product
   dB-to-8-bit stretch, and RFI stripes from `sar_rfi` (VH-dominant, equal or VV-dominant, tilted, varying
   along and across, 1 row to tall blocks). The mask is exactly the pixels where RFI power was added and
@@ -42,7 +42,7 @@ from .sar_scene import (
 SAR_SIZE = (340, 500)
 DEFAULT_RFI_STRENGTH_DB = (1.0, 25.0)
 RECIPES = ("quicklook", "legacy")
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 4
 # Seeds of the standard synthetic sets; disjoint by purpose (the test set is never trained or tuned on).
 SPLIT_SEEDS = {"train": 1000, "val": 2000, "test": 3000}
 # Per-channel statistics of generated patches (legacy recipe, 64 patches, seed 123), for input normalisation.
