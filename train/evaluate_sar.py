@@ -41,7 +41,7 @@ from rfi_models.names import FAMILIES
 from .sar_sets import SarSets, load_sets
 
 CLASSIFIER_SEED = 0
-PIXELS_PER_CLASS = 60_000  # per training set and class, for the classifier
+PIXELS_PER_CLASS = 10_000  # per training set and class, for the classifier
 BATCH = 4
 ResidualFn = Callable[[np.ndarray], np.ndarray]
 

@@ -34,7 +34,7 @@ FEATURES = tuple(
     for channel in ("vv", "vh")
     for name in ("residual", "input", "row_residual", "row_residual_wide", "row_input")
 )
-HIDDEN = (32, 32)
+HIDDEN = (16, 16)
 
 
 def row_contrast(values: np.ndarray, range_window: int) -> np.ndarray:
