@@ -28,7 +28,15 @@ import png
 import tifffile
 from tqdm import tqdm
 
-from .analysis.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, Detector, default_detector, default_folder
+from .analysis.detector import (
+    DEFAULT_PRECISION,
+    DETECTOR_METHODS,
+    NO_MODEL_SOURCES,
+    PRECISIONS,
+    Detector,
+    default_detector,
+    default_folder,
+)
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
 from .checkpoint import CheckpointError
@@ -77,7 +85,7 @@ def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
     return flagged
 
 
-def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray) -> None:
+def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray, threads: int = 1) -> None:
     """Score `scene` into the mapped `scores`, with a progress bar over tiles, releasing mapped pages as it goes."""
     _, height, width = scene.shape
     tiles = count_tiles((height, width), detector.tile)
@@ -89,8 +97,21 @@ def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray) -> None:
             if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
                 release_mapped_pages(scene, scores)
 
-        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
+        detector.score(scene, out=scores, to_unit=to_unit, progress=advance, threads=threads)
     scores.flush()
+
+
+def one_torch_thread_per_task(threads: int | None) -> int:
+    """Set torch to 1 thread and return how many tasks to run side by side (default: torch's thread count).
+
+    The detector's tensors are small: two single-threaded rows of tiles keep two cores busier than one row
+    on two threads, whose parallel sections are too short to pay for their synchronisation.
+    """
+    import torch
+
+    tasks = max(1, threads or torch.get_num_threads())
+    torch.set_num_threads(1)
+    return tasks
 
 
 def chosen_detector(args: argparse.Namespace) -> tuple[str, str]:
@@ -110,11 +131,11 @@ def detect(args: argparse.Namespace) -> str:
     if scores_path.suffix.lower() != ".npy":
         raise InputError(f"--scores must be a .npy file, got {scores_path.name}")
     scene, to_unit = open_scene(args.input)
-    detector = Detector.create(*chosen_detector(args), args.threshold)
+    detector = Detector.create(*chosen_detector(args), args.threshold, precision=args.precision)
     _, height, width = scene.shape
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
         scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
-        score_scene(detector, scene, to_unit, scores)
+        score_scene(detector, scene, to_unit, scores, args.threads)
         flagged = write_mask(scores, detector.threshold, mask_partial)
         del scores
     return (
@@ -140,8 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", choices=DETECTOR_METHODS,
                         help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
                         "(secondary classifier); default rfi, or the default detector's")  # fmt: skip
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                        help=f"of a model's matrix products (default {DEFAULT_PRECISION}; see the README)")  # fmt: skip
+    parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "
+                        "(default: torch's thread count, i.e. the cores or OMP_NUM_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)
     keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
+    args.threads = one_torch_thread_per_task(args.threads)
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY
 from hostile_corpus import hostile_files
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -23,18 +24,6 @@ from rfi_models.manifest import file_sha256
 
 APP = "../app/streamlit_app.py"
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "mae": dict(embed_dim=16, depth=1, num_heads=2, decoder_embed_dim=8, decoder_depth=1, decoder_num_heads=2),
-    "cae": dict(channels=(4, 4), latent_dim=8),
-    "dae": {},
-}
-
-
-SAR_TINY = {
-    "mae": dict(TINY["mae"]),
-    "cae": dict(channels=(4, 4), latent_dim=8),
-    "dae": {},
-}
 
 
 def write_tiny_checkpoints(folder, domain: str, overrides_by_family: dict, **info) -> None:
@@ -53,9 +42,9 @@ def checkpoints(tmp_path, monkeypatch):
 @pytest.fixture
 def sar_checkpoints(checkpoints):
     """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
-    write_tiny_checkpoints(checkpoints, "sar", SAR_TINY)
+    write_tiny_checkpoints(checkpoints, "sar", TINY)
     detectors = {"baseline": {"threshold": 6.0}}
-    for family in SAR_TINY:
+    for family in TINY:
         sha = file_sha256(checkpoints / f"{family}_sar.safetensors")
         for method in ("rfi", "error", "ssim"):
             detectors[f"{family}_sar/{method}"] = {"threshold": 0.01, "checkpoint_sha256": sha}

@@ -38,6 +38,8 @@ CALIBRATION_PATCHES = 32
 DETECTOR_METHODS = (*METHODS, "learned")
 NO_MODEL_SOURCES = ("baseline", *CONTROLS)
 CALIBRATION_FILE = "detectors.json"
+PRECISIONS = ("float32", "bfloat16")
+DEFAULT_PRECISION = "float32"  # of the command lines
 ResidualFn = Callable[[np.ndarray], np.ndarray]  # tiles [B, 2, th, tw] in [0, 1] -> residual [B, 2, th, tw]
 
 
@@ -70,8 +72,13 @@ def default_detector(folder: str | Path | None = None) -> tuple[str, str]:
     return str(recorded.get("source", "baseline")), str(recorded.get("method", ""))
 
 
-def model_residual_fn(path: str | Path) -> tuple[ResidualFn, tuple[int, int]]:
-    """The residual function of a SAR checkpoint (the MAE at the mask ratio it was trained at) and its tile size."""
+def model_residual_fn(path: str | Path, precision: str = DEFAULT_PRECISION) -> tuple[ResidualFn, tuple[int, int]]:
+    """The residual function of a SAR checkpoint (the MAE at the mask ratio it was trained at) and its tile size.
+
+    `precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
+    faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with the same detection metrics (see README)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     model, info = load_checkpoint(path)
     if info["domain"] != "sar" or model.config.in_chans != 2:
         raise CheckpointError(f"{Path(path).name} is a {info['domain']} model; RFI detection needs a SAR model")
@@ -79,7 +86,8 @@ def model_residual_fn(path: str | Path) -> tuple[ResidualFn, tuple[int, int]]:
 
     def residual_fn(tiles: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
-        return residuals(model, x, mask_ratio=ratio)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            return residuals(model, x, mask_ratio=ratio)
 
     return residual_fn, model.config.img_size
 
@@ -93,17 +101,23 @@ class Detector:
 
     @classmethod
     def create(
-        cls, source: str, method: str = "rfi", threshold: float | None = None, folder: str | Path | None = None
+        cls,
+        source: str,
+        method: str = "rfi",
+        threshold: float | None = None,
+        folder: str | Path | None = None,
+        precision: str = DEFAULT_PRECISION,
     ) -> Detector:
         """The detector of `source` ('baseline', a control name, or a SAR checkpoint path) and `method`, with the
-        recorded threshold of `folder` (default: the checkpoint's folder, else `default_folder()`) unless given."""
+        recorded threshold of `folder` (default: the checkpoint's folder, else `default_folder()`) unless given;
+        `precision` is a model's (`model_residual_fn`)."""
         if source == "baseline":
             recorded = calibration_entry(folder or default_folder(), "baseline").get("threshold")
             return cls.baseline(threshold if threshold is not None else recorded)
         if source in CONTROLS:
             return cls.from_residual(source, control_residual_fn(source), SAR_SIZE, method, threshold,
                                      Path(folder or default_folder()))  # fmt: skip
-        return cls.from_checkpoint(source, method, threshold, folder)
+        return cls.from_checkpoint(source, method, threshold, folder, precision)
 
     @classmethod
     def baseline(cls, threshold: float | None = None) -> Detector:
@@ -112,9 +126,14 @@ class Detector:
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, method: str = "rfi", threshold: float | None = None, folder: str | Path | None = None
+        cls,
+        path: str | Path,
+        method: str = "rfi",
+        threshold: float | None = None,
+        folder: str | Path | None = None,
+        precision: str = DEFAULT_PRECISION,
     ) -> Detector:
-        residual_fn, tile = model_residual_fn(path)
+        residual_fn, tile = model_residual_fn(path, precision)
         return cls.from_residual(Path(path).stem, residual_fn, tile, method, threshold,
                                  Path(folder or Path(path).parent), checkpoint=Path(path))  # fmt: skip
 
@@ -161,9 +180,14 @@ class Detector:
         best = rfi_pixel_metrics(scores, truth, images)["best_f1_threshold"]
         return Detector(self.name, self.score_batch, self.tile, float(best))
 
-    def score(self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None) -> np.ndarray:
-        """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20)."""
-        return score_tiled(self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress)
+    def score(
+        self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None, threads: int = 1
+    ) -> np.ndarray:
+        """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20); `threads` rows of
+        tiles at a time (see `tiling.score_tiled`)."""
+        return score_tiled(
+            self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress, threads=threads
+        )
 
 
 def recorded_baseline_threshold(folder: str | Path) -> float | None:

@@ -277,10 +277,10 @@ def product_stretch(rng: np.random.Generator, vv_db: np.ndarray, vh_db: np.ndarr
     randomly around the 1 % / 99 % quantiles, so some products clip dark areas or saturate bright ones."""
     quantiles = np.array([np.quantile(c[valid], [0.01, 0.99]) if valid.any() else (-30.0, 0.0) for c in (vv_db, vh_db)])
     if rng.random() < 0.55:
-        low, high = quantiles[:, 0].min() - rng.uniform(-2, 6), quantiles[:, 1].max() + rng.uniform(-2, 8)
+        low, high = quantiles[:, 0].min() - rng.uniform(-2, 6), quantiles[:, 1].max() + rng.uniform(0, 10)
         windows = [(low, high), (low, high)]
     else:
-        offsets = [rng.uniform(-3, 8), rng.uniform(-10, -2)]  # VH then comes out brighter, often saturated
+        offsets = [rng.uniform(0, 10), rng.uniform(-10, -2)]  # VH then comes out brighter, often saturated
         windows = [(q[0] - rng.uniform(-2, 10), q[1] + up) for q, up in zip(quantiles, offsets, strict=True)]
     gamma, least = np.exp(rng.normal(0, 0.2)), rng.uniform(20, 35)  # real stretches never span only a few dB
     widened = [(low - max(least - high + low, 0) / 2, high + max(least - high + low, 0) / 2) for low, high in windows]
