@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sar-train", type=int, default=16, help="SAR training patches per set (the classifier)")
     parser.add_argument("--sar-val", type=int, default=24, help="SAR validation patches per set")
     parser.add_argument("--sar-test", type=int, default=32, help="SAR test patches per set")
+    parser.add_argument("--sar-only", nargs="+", metavar="DETECTOR",
+                        help="re-evaluate only these SAR detectors (e.g. mae_sar control-input baseline); the others "
+                        "keep their recorded results when those were made on the same data and checkpoint")  # fmt: skip
     parser.add_argument("--sar-map-patches", type=int, default=120, help="synthetic SAR test patches in the latent map")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", choices=DOMAINS, help="re-evaluate one domain; the other's stored results stay")
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         results["mnist"] = evaluate_mnist(folder, args.mnist_images, args.mnist_latent, args.mnist_attention)
     if "sar" in domains:
         precompute_latent_maps(folder, "sar", sar_patches=args.sar_map_patches)
-        results["sar"] = evaluate_sar.run(folder, args.sar_train, args.sar_val, args.sar_test)
+        only = set(args.sar_only) if args.sar_only else None
+        results["sar"] = evaluate_sar.run(folder, args.sar_train, args.sar_val, args.sar_test, only)
         results.pop("sar_training_data", None)  # the 3-epoch ablation of an earlier version; not redone
     reference = results.setdefault("reference", {})
     for domain in domains:

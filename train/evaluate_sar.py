@@ -183,29 +183,45 @@ def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, 
     return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
 
 
-def floors(folder: Path, sets: SarSets) -> dict:
-    """The reconstruction floor of every shipped SAR model on each RFI-free test set."""
-    out = {}
-    for family in FAMILIES:
-        path = folder / f"{family}_sar.safetensors"
-        if path.exists():
-            model, _ = rfi_models.load_checkpoint(path)
-            out[path.stem] = {name: reconstruction_floor(model, images) for name, images in sets.clean_test.items()}
-    return out
+def source_identity(path: Path | None, source: str) -> str:
+    """What a source's results depend on besides the data: its checkpoint's sha256, or the control's name."""
+    return file_sha256(path) if path else source
 
 
-def evaluate(folder: Path, sets: SarSets) -> tuple[dict, dict]:
-    """(results, calibration file content) for every detector."""
-    results: dict = {"sets": sets.describe(), "baseline": evaluate_baseline(sets), "sources": {}}
+def evaluate(folder: Path, sets: SarSets, only: set[str] | None = None, previous: dict | None = None) -> dict:
+    """Every detector's results and the calibration file's content: {"results": ..., "calibration": ...}.
+
+    `only`: the detectors to evaluate (source names, "baseline"); every other one is taken from `previous` (an
+    earlier return value) when that was made on the same data with the same checkpoint, else evaluated too."""
+    described = json.loads(json.dumps(sets.describe()))
+    old = previous if previous and previous["results"].get("sets") == described else {"results": {}, "calibration": {}}
+    old_results, old_detectors = old["results"], old["calibration"].get("detectors", {})
+
+    def reuse(source: str, identity: str) -> bool:
+        recorded = old_results.get("identity", {}).get(source)
+        return only is not None and source not in only and recorded == identity
+
+    results: dict = {"sets": described, "identity": {"baseline": "baseline"}, "sources": {}, "floor": {}}
+    reused = reuse("baseline", "baseline") and "baseline" in old_results
+    results["baseline"] = old_results["baseline"] if reused else evaluate_baseline(sets)
     detectors = {"baseline": {"threshold": results["baseline"]["threshold"]}}
     for source, (residual_fn, path) in residual_sources(folder).items():
-        entry, calibration = evaluate_source(residual_fn, sets)
-        results["sources"][source] = entry
-        for method, values in calibration.items():
-            detectors[f"{source}/{method}"] = values | ({"checkpoint_sha256": file_sha256(path)} if path else {})
-    results["floor"] = floors(folder, sets)
+        identity = results["identity"][source] = source_identity(path, source)
+        if reuse(source, identity) and source in old_results.get("sources", {}):
+            results["sources"][source] = old_results["sources"][source]
+            detectors |= {key: value for key, value in old_detectors.items() if key.startswith(f"{source}/")}
+            if source in old_results.get("floor", {}):
+                results["floor"][source] = old_results["floor"][source]
+            continue
+        results["sources"][source], calibration = evaluate_source(residual_fn, sets)
+        extra = {"checkpoint_sha256": identity} if path else {}
+        detectors |= {f"{source}/{method}": values | extra for method, values in calibration.items()}
+        if path:
+            model, _ = rfi_models.load_checkpoint(path)
+            results["floor"][source] = {name: reconstruction_floor(model, x) for name, x in sets.clean_test.items()}
     results["default"] = best_on_validation(results)
-    return results, {"calibration_set": sets.calibration_name(), "default": results["default"], "detectors": detectors}
+    calibration = {"calibration_set": sets.calibration_name(), "default": results["default"], "detectors": detectors}
+    return {"results": results, "calibration": calibration}
 
 
 def best_on_validation(results: dict) -> dict:
@@ -217,9 +233,17 @@ def best_on_validation(results: dict) -> dict:
     return {"source": source, "method": method, "val_average_precision": ap}
 
 
-def run(folder: Path, n_train: int, n_val: int, n_test: int) -> dict:
-    """Evaluate every SAR detector, write folder/detectors.json, return the SAR results."""
+def run(folder: Path, n_train: int, n_val: int, n_test: int, only: set[str] | None = None) -> dict:
+    """Evaluate the SAR detectors (`only` some of them: see `evaluate`), write folder/detectors.json, return the
+    SAR results."""
     sets = load_sets(n_train, n_val, n_test)
-    results, calibration = evaluate(folder, sets)
-    (folder / CALIBRATION_FILE).write_text(json.dumps(calibration, default=float))
-    return results
+    previous = None
+    if only is not None:
+        try:
+            results = json.loads((folder / "results.json").read_text())["sar"]
+            previous = {"results": results, "calibration": json.loads((folder / CALIBRATION_FILE).read_text())}
+        except (OSError, ValueError, KeyError):
+            previous = None
+    done = evaluate(folder, sets, only, previous)
+    (folder / CALIBRATION_FILE).write_text(json.dumps(done["calibration"], default=float))
+    return done["results"]
