@@ -4,22 +4,23 @@ quick-looks (false positives).
 
 - synthetic: the generator at the seeds of `SPLIT_SEEDS` (train 1000, val 2000, test 3000), half the patches
   with RFI; the RFI-free test set is the same test patches with RFI switched off.
-- real RFI-free: the dual-polarisation quick-looks of ../shared/data/sentinel1/quicklooks (red = co-pol,
-  green = cross-pol); no RFI is visible in them, so every flagged pixel is a false positive.
+- semi-synthetic (`rfi_models.data.semisynthetic`): generator RFI injected into real RFI-free Sentinel-1
+  backgrounds (quick-looks and BigEarthNet-S1 patches), split by acquisition, half the patches with RFI; the
+  RFI-free test set is the same test backgrounds without RFI.
+- real RFI-free: the seven real quick-looks, whole (red = co-pol, green = cross-pol); no RFI is visible in them,
+  so every flagged pixel is a false positive. Four of them are backgrounds of the semi-synthetic training split.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from rfi_models.data import synthetic_sar
+from rfi_models.data.semisynthetic import real_quicklooks, scene_split, semi_synthetic
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 
-SHARED_SENTINEL1 = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sentinel1"
 Pair = tuple[np.ndarray, np.ndarray]  # images float32 [N, 2, H, W] in [0, 1], truth bool [N, H, W]
 
 
@@ -36,6 +37,8 @@ class SarSets:
         return "semi_synthetic" if "semi_synthetic" in self.val else "synthetic"
 
     def describe(self) -> dict:
+        """Patches per set, the real images' sizes and the validation set used: what the results were made on."""
+
         def sizes(group: dict) -> dict:
             return {name: len(value[0] if isinstance(value, tuple) else value) for name, value in group.items()}
 
@@ -44,18 +47,12 @@ class SarSets:
             "val": sizes(self.val),
             "test": sizes(self.test),
             "clean_test": sizes(self.clean_test),
-            "real_rfi_free": {name: list(image.shape[1:]) for name, image in self.real.items()},
+            "real_rfi_free": {
+                name: {"size": list(image.shape[1:]), "semi_synthetic_split": scene_split(name)}
+                for name, image in self.real.items()
+            },
             "calibration": self.calibration_name(),
         }
-
-
-def real_rfi_free_quicklooks(folder: Path = SHARED_SENTINEL1 / "quicklooks") -> dict[str, np.ndarray]:
-    """{product id: float32 [2, H, W] in [0, 1]} from the dual-pol quick-looks (R, G = co-pol, cross-pol)."""
-    out = {}
-    for path in sorted(folder.glob("*.png")):
-        rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255
-        out[path.name.split(".")[0][-4:]] = np.ascontiguousarray(rgb[..., :2].transpose(2, 0, 1))
-    return out
 
 
 def synthetic_sets(n_train: int, n_val: int, n_test: int) -> SarSets:
@@ -68,6 +65,11 @@ def synthetic_sets(n_train: int, n_val: int, n_test: int) -> SarSets:
 
 
 def load_sets(n_train: int, n_val: int, n_test: int) -> SarSets:
+    """n_* synthetic and n_* semi-synthetic patches per split, and the real RFI-free quick-looks."""
     sets = synthetic_sets(n_train, n_val, n_test)
-    sets.real = real_rfi_free_quicklooks()
+    for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
+        semi = semi_synthetic(split, n, rfi_probability=0.5)
+        getattr(sets, split)["semi_synthetic"] = (semi.images, semi.masks)
+    sets.clean_test["semi_synthetic"] = semi_synthetic("test", n_test, rfi_probability=0.0).images
+    sets.real = real_quicklooks()
     return sets
