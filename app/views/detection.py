@@ -5,13 +5,14 @@ import hashlib
 import numpy as np
 import streamlit as st
 from cache import detector
-from sidebar import UPLOAD_TYPES, checkpoints_folder
+from scene import what_was_read
+from sidebar import checkpoints_folder
 from widgets import image_row, start_page
 
 from rfi_models.analysis import METHODS
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
-from rfi_models.io import MAX_PIXELS, InputError, read_image
+from rfi_models.io import geotiff_bytes
 from rfi_models.metrics import rfi_pixel_metrics
 from rfi_models.viz import display_stride, heat_colours, mask_overlay, to_uint8
 
@@ -20,30 +21,13 @@ if selection.domain != "sar":
     st.info("RFI detection works on dual-polarisation SAR: switch the domain to SAR in the sidebar.")
     st.stop()
 
-side = int(MAX_PIXELS**0.5)
-source = st.radio("Input", ("sidebar image", "upload a scene"), horizontal=True, key="detection_source")
-truth = None
-if source == "upload a scene":
-    upload = st.file_uploader(
-        f"A SAR patch or scene with VV and VH bands, any size from 20 x 20 to {side} x {side} px "
-        f"(files up to {st.get_option('server.maxUploadSize')} MB; larger scenes: `python -m rfi_models.detect`)",
-        type=UPLOAD_TYPES,
-        key="scene_upload",
-    )
-    if upload is None:
-        st.info("Upload a file, or use the sidebar's image (a gallery patch or a generated one with known RFI).")
-        st.stop()
-    try:
-        image = read_image(upload.getvalue(), "sar")
-    except InputError as err:
-        st.error(f"Upload refused: {err}")
-        st.stop()
-    label = f"upload {upload.name}"
-elif selection.current is None:
-    st.info("Choose an image in the sidebar, or upload a scene here.")
+scene = selection.scene
+if scene is None:
+    st.info("Choose an image in the sidebar: a gallery patch, a generated one with known RFI, a real Sentinel-1 "
+            "quick-look, or your upload of any size (the whole image is scored).")  # fmt: skip
     st.stop()
-else:
-    image, truth, label = selection.current.image, selection.current.truth, selection.current.label
+image, truth, label = scene.image, scene.truth, scene.label
+georef = scene.info.georef if scene.info else None
 
 left, right = st.columns(2)
 names = ["baseline", *selection.models]
@@ -53,6 +37,7 @@ method = right.selectbox("Model score", METHODS, index=METHODS.index("rfi"), key
                          "ssim: local 1 - SSIM in a 20 x 100 window")  # fmt: skip
 height, width = image.shape[1:]
 st.caption(f"{label} · {height} x {width} px" + (" · true RFI mask known" if truth is not None else ""))
+what_was_read(scene)
 
 digest = hashlib.sha1(image.tobytes()).hexdigest()
 scores_of = {k: v for k, v in st.session_state.get("detection_scores", {}).items() if k[-1] == digest}
@@ -62,7 +47,14 @@ vv, vh = to_uint8(image[0, ::stride, ::stride]), to_uint8(image[1, ::stride, ::s
 if stride > 1:
     st.caption(f"Pictures are shown at 1/{stride} resolution; downloads are at full resolution.")
 
-valid = np.any(image != 0, axis=0)  # no-data pixels are never counted
+valid = np.any(image != 0, axis=0)
+
+
+def mask_bytes(mask: np.ndarray, fmt: str) -> bytes:
+    """A mask download; a TIFF carries the input's georeferencing (a GeoTIFF) when it has one."""
+    return geotiff_bytes(mask, georef) if fmt == "tif" else file_bytes(mask, fmt)
+
+  # no-data pixels are never counted
 rows = []
 for name in chosen:
     source_path = "baseline" if name == "baseline" else str(selection.checkpoints[name])
@@ -99,7 +91,7 @@ for name in chosen:
     image_row(panels, f"detection_{name}", min_columns=4)
     columns = st.columns(len(FORMATS) + 1)
     for column, fmt in zip(columns, FORMATS, strict=False):
-        column.download_button(f"Mask .{fmt}", lambda fmt=fmt, mask=mask: file_bytes(mask, fmt),
+        column.download_button(f"Mask .{fmt}", lambda fmt=fmt, mask=mask: mask_bytes(mask, fmt),
                                f"rfi_mask_{name}.{fmt}", key=f"mask_{name}_{fmt}")  # fmt: skip
     columns[-1].download_button("Scores .npy", lambda scores=scores: file_bytes(scores, "npy"),
                                 f"rfi_scores_{name}.npy", key=f"scores_{name}")  # fmt: skip
@@ -113,5 +105,8 @@ for name in chosen:
 if rows:
     st.subheader("Summary" + (" against the true RFI mask" if truth is not None else ""))
     st.dataframe(rows, hide_index=True)
+    rfi = scene.info.rfi if scene.info else None
+    if rfi is not None:
+        st.markdown(f"**The processor's own RFI annotation**, beside ours: {rfi.summary()}")
     if truth is not None and not truth.any():
         st.caption("This image has no RFI: ROC-AUC and precision are undefined; every flagged pixel is a false alarm.")

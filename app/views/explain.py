@@ -3,12 +3,14 @@
 import numpy as np
 import streamlit as st
 from cache import explanations
+from scene import scene_overview
 from widgets import figure, image_row, start_page, talk_mode
 
 from rfi_models.analysis.explain import ATTRIBUTION_METHODS, FUSIONS, TARGETS, ExplainSettings
 from rfi_models.viz import heat_colours, line_chart, nan_to_grey, overlay, to_uint8
 
 selection = start_page("Explain")
+scene_overview(selection)
 image, domain = selection.current.image, selection.domain
 height, width = image.shape[1:]
 

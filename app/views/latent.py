@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 from cache import cluster_table, latent_maps, projection
+from scene import scene_overview
 from sidebar import checkpoints_folder
 from widgets import image_row, selectable_figure, start_page, talk_mode
 
@@ -14,6 +15,7 @@ from rfi_models.viz import latent_scatter, thumbnail
 MAX_SHOWN = 8
 
 selection = start_page("Latent space", need_image=False)
+scene_overview(selection)
 domain, families = selection.domain, list(selection.models)
 checkpoints = tuple((family, str(path)) for family, path in selection.checkpoints.items())
 folder = str(checkpoints_folder())

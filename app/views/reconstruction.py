@@ -1,6 +1,7 @@
 """Reconstruction: the original, what each model saw, the three reconstructions, error maps and PSNR/SSIM."""
 
 import streamlit as st
+from scene import scene_overview
 from widgets import image_row
 
 from rfi_models.analysis import reconstruct_all
@@ -14,6 +15,7 @@ if selection.current is None or not selection.models:
     st.info("Choose an image and at least one checkpoint in the sidebar.")
     st.stop()
 
+scene_overview(selection)
 image = selection.current.image
 st.caption(
     f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise 0.5 · seed {selection.seed}"
