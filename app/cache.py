@@ -33,8 +33,9 @@ def upload(file_id: str, name: str, domain: str, _data: bytes) -> CurrentImage:
 
 
 @st.cache_data(max_entries=16, show_spinner="Finding the most RFI-like window…")
-def default_window(image: np.ndarray, size: tuple[int, int]) -> Window:
-    return baseline_window(image, size)
+def default_window(digest: str, size: tuple[int, int], _image: np.ndarray) -> Window:
+    """The baseline detector's best window of an image, keyed by a digest of it (hashing a whole scene is slow)."""
+    return baseline_window(_image, size)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -175,8 +175,8 @@ def draw_window(scene: CurrentImage, size: tuple[int, int]) -> Window:
     session starts (a shared link) and for as long as the image stays the same."""
     from cache import default_window
 
-    digest = hashlib.sha1(scene.image.tobytes()).hexdigest()[:12]
-    best = default_window(scene.image, size)
+    digest = hashlib.sha1(f"{scene.image.shape}{scene.label}".encode() + scene.image[:, ::7, ::7].tobytes()).hexdigest()
+    best = default_window(digest, size, scene.image)
     same_image = st.session_state.get("window_image") in (None, digest)
     st.session_state["window_image"] = digest
     max_top, max_left = best.limits
