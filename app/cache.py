@@ -5,6 +5,7 @@ beside them are the cache key."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import streamlit as st
 
 import rfi_models
 from rfi_models import CheckpointError
-from rfi_models.analysis import Detector, Projection, cluster_quality
+from rfi_models.analysis import Detector, Projection, cluster_quality, extract_latents, reconstruct_all
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
@@ -36,6 +37,13 @@ def upload(file_id: str, name: str, domain: str, _data: bytes) -> CurrentImage:
 def default_window(digest: str, size: tuple[int, int], _image: np.ndarray) -> Window:
     """The baseline detector's best window of an image, keyed by a digest of it (hashing a whole scene is slow)."""
     return baseline_window(_image, size)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def reconstructions(checkpoints: tuple[str, ...], image: np.ndarray, mask_ratio: float, seed: int, noise: float,
+                    _models) -> list:  # fmt: skip
+    """Every model's reconstruction of `image` (`analysis.reconstruct_all`), once per input and setting."""
+    return reconstruct_all(_models, image, mask_ratio, seed, noise)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -77,8 +85,34 @@ def projection(
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def placements(
+    checkpoints: tuple[tuple[str, str], ...], domain: str, folder: str, method: str, dims: int, params: tuple,
+    image: np.ndarray, k: int, _models: dict,
+) -> tuple[dict, dict]:  # fmt: skip
+    """A new image placed into each model's map ([1, dims] coordinates) and the rows of its k nearest samples."""
+    placed, nearest = {}, {}
+    for family, _ in checkpoints:
+        found = projection(checkpoints, domain, folder, family, method, dims, params)
+        latent = extract_latents(_models[family], image[None])
+        placed[family], nearest[family] = found.place(latent), found.nearest(latent, k)[0][0]
+    return placed, nearest
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def cluster_table(checkpoints, domain: str, folder: str, family: str, method: str, dims: int, params: tuple) -> dict:
     maps = latent_maps(checkpoints, domain, folder)
     labels = maps.labels if maps.labels is not None else (maps.rfi_fraction > 0).astype(int)
     coords = projection(checkpoints, domain, folder, family, method, dims, params).coords
     return cluster_quality(maps.maps[family].latents, coords, labels)
+
+
+def session_scores(found: Detector, key: tuple, image: np.ndarray, progress=None) -> np.ndarray:
+    """The detector's score map of `image`, computed once per (detector `key`, image) and kept in this session:
+    score maps of a large scene are large and the session's own, so only the current image's are kept."""
+    digest = hashlib.sha1(image.tobytes()).hexdigest()
+    kept = st.session_state.get("detection_scores", {})
+    if kept.get("digest") != digest:
+        kept = st.session_state["detection_scores"] = {"digest": digest}
+    if key not in kept:
+        kept[key] = found.score(image, progress=progress)
+    return kept[key]

@@ -13,12 +13,18 @@ from rfi_models.runtime import keep_large_blocks
 # later (measured with benchmarks/cold_start.py).
 PRELOADED_MODULES = ("rfi_models.analysis.detector", "rfi_models.analysis.explain", "rfi_models.analysis.latent_maps")
 PRELOAD_DELAY_S = 1.0
+# Talk mode: large type, no Streamlit chrome, little padding, so that a page's main figure fits a 1280 x 720 projector.
 TALK_STYLE = """<style>
-html, body, [class*="st-"] { font-size: 1.35rem; }
-h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.2rem !important; }
-header[data-testid="stHeader"], footer, #MainMenu { visibility: hidden; }
-.block-container { padding-top: 1rem; max-width: 100%; }
+html, body, [class*="st-"] { font-size: 1.3rem; }
+h1, h1 * { font-size: 2.4rem !important; } h1 { padding: 0 0 0.3rem 0 !important; }
+h2, h2 *, h3, h3 * { font-size: 1.8rem !important; }
+header[data-testid="stHeader"], footer, #MainMenu, [data-testid="stToolbar"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding: 0.5rem 1.5rem 1rem 1.5rem !important; max-width: 100%; }
 </style>"""
+# Every page: less empty space above the title, so that the main figure sits higher.
+PAGE_STYLE = "<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>"
+# MNIST digits are 28 x 28: the browser enlarges them pixel for pixel instead of blurring them.
+PIXELATED_STYLE = "<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>"
 
 
 @st.cache_resource(show_spinner=False)
@@ -32,7 +38,9 @@ def import_models_in_background() -> threading.Timer:
 
 
 keep_large_blocks()  # once per process
-st.set_page_config(page_title="Autoencoder explorer: MAE vs CAE vs DAE", layout="wide")
+# A talk-mode link opens with the sidebar folded away: the projector's width goes to the figures.
+st.set_page_config(page_title="Autoencoder explorer: MAE vs CAE vs DAE", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("talk") == "1" else "auto")  # fmt: skip
 pages = [
     st.Page("views/home.py", title="Home", default=True),
     st.Page("views/reconstruction.py", title="Reconstruction"),
@@ -43,7 +51,11 @@ pages = [
 ]
 navigation = st.navigation(pages)
 st.session_state["selection"] = draw_sidebar()
-if st.session_state["talk"]:
-    st.markdown(TALK_STYLE, unsafe_allow_html=True)
+styles = [
+    PAGE_STYLE,
+    TALK_STYLE * st.session_state["talk"],
+    PIXELATED_STYLE * (st.session_state["selection"].domain == "mnist"),
+]
+st.html("".join(styles))  # style only: takes no room on the page
 navigation.run()
 import_models_in_background()

@@ -29,6 +29,35 @@ def figure(chart, key: str) -> None:
     st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT)
 
 
+# Pixels left for a page's main figure below its title and one row of controls: at 1920 x 1080 (normal) and at
+# 1280 x 720 (talk mode, whose figure then also fits 1920 x 1080). tests/test_browser.py checks that it fits.
+MAIN_HEIGHT = {False: 690, True: 520}
+
+
+def main_height(rows_of_controls: int = 1) -> int:
+    """The main figure's height for the current mode, less 80 px for each row of controls beyond the first."""
+    return MAIN_HEIGHT[talk_mode()] - 80 * max(rows_of_controls - 1, 0)
+
+
+def controls_area():
+    """Where a page's controls go: on the page; in talk mode folded into one 'Settings' expander, so that the
+    main figure fits a projector's screen."""
+    return st.expander("Settings") if talk_mode() else st.container()
+
+
+def dae_noise(selection) -> float:
+    """The DAE's noise factor where a page has no control for it: the noise it was trained with (0 without a DAE)."""
+    dae = selection.models.get("dae") if "dae" in selection.checkpoints else None
+    return float(dae.config.noise_factor) if dae is not None else 0.0
+
+
+def switch_to_sar(reason: str) -> None:
+    """A note that the page needs SAR, and a button that switches the domain (kept in the URL by the sidebar)."""
+    st.info(reason)
+    st.button("Switch to SAR", type="primary", key="switch_to_sar",
+              on_click=lambda: st.session_state.update(domain="sar"))  # fmt: skip
+
+
 def selectable_figure(chart, key: str, selectable: bool = True) -> list[int]:
     """A plotly figure whose box/lasso selections rerun the page; returns the selected points' customdata ids.
 

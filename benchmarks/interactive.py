@@ -15,8 +15,9 @@ import torch
 
 import rfi_models
 from rfi_models.analysis import attention_rollout, attribute, reconstruct_all
-from rfi_models.gallery import FAMILIES, gallery_image
+from rfi_models.gallery import gallery_image
 from rfi_models.models import Autoencoder
+from rfi_models.names import FAMILIES
 
 from .timing import median_ms
 

@@ -7,6 +7,9 @@ scenes are memory-mapped and streamed tile by tile, so a whole Sentinel-1 GRD sc
 memory. CKPT is a SAR checkpoint, or `baseline` for the non-learned detector. SCORES is float32 [H, W] at
 the input's size; MASK is the scores at or above the threshold (the detector's calibrated default
 unless --threshold is given). On bad input the exit code is 2 with a one-line message.
+
+Both outputs are written under temporary names beside their final ones and renamed only once complete
+(`rfi_models.atomic`): a killed run leaves the previous outputs, or none, never a partial file.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tqdm import tqdm
 from .analysis.anomaly import METHODS
 from .analysis.detector import Detector
 from .analysis.tiling import count_tiles
+from .atomic import atomic_path
 from .checkpoint import CheckpointError
 from .io import InputError, open_scene, release_mapped_pages
 from .runtime import keep_large_blocks
@@ -71,6 +75,22 @@ def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
     return flagged
 
 
+def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray) -> None:
+    """Score `scene` into the mapped `scores`, with a progress bar over tiles, releasing mapped pages as it goes."""
+    _, height, width = scene.shape
+    tiles = count_tiles((height, width), detector.tile)
+    tiles_per_row = count_tiles((detector.tile[0], width), detector.tile)
+    with tqdm(total=tiles, desc="tiles", disable=tiles < PROGRESS_MIN_TILES, file=sys.stderr) as bar:
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
+                release_mapped_pages(scene, scores)
+
+        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
+    scores.flush()
+
+
 def detect(args: argparse.Namespace) -> str:
     out, scores_path = Path(args.out), Path(args.scores)
     if out.suffix.lower() not in MASK_FORMATS:
@@ -83,19 +103,11 @@ def detect(args: argparse.Namespace) -> str:
     else:
         detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold)
     _, height, width = scene.shape
-    tiles = count_tiles((height, width), detector.tile)
-    scores = np.lib.format.open_memmap(scores_path, mode="w+", dtype=np.float32, shape=(height, width))
-    tiles_per_row = count_tiles((detector.tile[0], width), detector.tile)
-    with tqdm(total=tiles, desc="tiles", disable=tiles < PROGRESS_MIN_TILES, file=sys.stderr) as bar:
-
-        def advance(n: int) -> None:
-            bar.update(n)
-            if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
-                release_mapped_pages(scene, scores)
-
-        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
-    scores.flush()
-    flagged = write_mask(scores, detector.threshold, out)
+    with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
+        scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
+        score_scene(detector, scene, to_unit, scores)
+        flagged = write_mask(scores, detector.threshold, mask_partial)
+        del scores
     return (
         f"{detector.name}: {height} x {width} px, threshold {detector.threshold:.4g}, "
         f"{flagged} px flagged ({flagged / (height * width):.2%}); wrote {out} and {scores_path}"
@@ -113,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
     parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
     args = parser.parse_args(argv)
-    keep_large_blocks()
+    keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))

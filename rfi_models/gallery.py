@@ -15,10 +15,10 @@ from .checkpoint import find_checkpoints
 from .data import load_mnist_sample, synthetic_sar_patches
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
 from .io import ReadInfo, read_input
+from .names import FAMILIES
 from .window import Window, crop
 
 SAR_GALLERY_SIZE = 120  # the synthetic test patches of the precomputed SAR latent map
-FAMILIES = ("mae", "cae", "dae")
 REAL_SCENES = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentinel1" / "quicklooks"
 REAL_SCENE_SOURCES = {  # product name prefix -> where the quick-look was published (see PROVENANCE.md there)
     "S1A_IW_GRDH": "pyroSAR test data (MIT)",

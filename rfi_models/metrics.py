@@ -1,10 +1,15 @@
 """Image quality and RFI detection metrics, in one consistent unit.
 
-Images are numpy arrays in [0, 1], [C, H, W] (or [H, W]); data range is always 1. SSIM is the 2-D
-SSIM of Wang et al. (Gaussian window, sigma 1.5) computed per channel, never across rows or channels.
-"Masked" variants average over the pixels of a bool [H, W] mask (e.g. the MAE's hidden patches).
-SSIM is the mean of the full SSIM map, borders included (skimage's scalar drops a 5-pixel border),
-so whole-image and masked SSIM average the same map.
+Images are numpy arrays in [0, 1], [C, H, W] (or [H, W]); data range is always 1.
+
+SSIM, one convention everywhere: scikit-image's `structural_similarity` with a Gaussian window (sigma 1.5,
+11 x 11), population covariances and data range 1, computed per channel as 2-D images (never across rows or
+channels). The scalar is the mean of the SSIM map without the 5-pixel border whose windows would leave the
+image, exactly as scikit-image's own scalar; `ssim_map` keeps the full map for display.
+
+Masked models (the MAE) are scored like facebookresearch/mae shows them: on the composite (the prediction on
+hidden pixels, the input on visible ones), plus PSNR over the hidden pixels alone; the raw decoder output, which
+the MAE's loss never trains on visible patches, is kept as a labelled extra (`psnr_raw`, `ssim_raw`).
 RFI metrics exclude exact-zero no-data pixels (zero in every channel).
 """
 
@@ -13,6 +18,11 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
+from .data.quicklook import valid_pixels
+
+SSIM_SIGMA = 1.5
+SSIM_BORDER = 5  # (win_size - 1) // 2 for scikit-image's Gaussian window: int(3.5 * sigma + 0.5) = 5
 
 
 def as_channels(image: np.ndarray) -> np.ndarray:
@@ -32,30 +42,44 @@ def ssim_map(reference: np.ndarray, estimate: np.ndarray) -> np.ndarray:
     return np.stack(
         [
             structural_similarity(
-                ref, est, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, full=True
+                ref,
+                est,
+                data_range=1.0,
+                gaussian_weights=True,
+                sigma=SSIM_SIGMA,
+                use_sample_covariance=False,
+                full=True,
             )[1]
             for ref, est in zip(as_channels(reference), as_channels(estimate), strict=True)
         ]
     )
 
 
-def ssim(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Mean SSIM over all pixels or those of `mask`, averaged over channels."""
+def ssim(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """scikit-image's SSIM scalar: the map's mean without the SSIM_BORDER-pixel border, averaged over channels."""
     full = ssim_map(reference, estimate)
-    return float(full[:, mask].mean() if mask is not None else full.mean())
+    b = SSIM_BORDER
+    return float(full[:, b:-b, b:-b].mean())
+
+
+def composite(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """[C, H, W] the estimate on the pixels of bool [H, W] `mask` (hidden), the reference elsewhere."""
+    return np.where(mask, as_channels(estimate), as_channels(reference))
 
 
 def image_quality(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarray | None = None) -> dict[str, float]:
-    """PSNR and SSIM over the whole image, plus over the masked region when a non-empty mask is given."""
-    result = {"psnr": psnr(reference, estimate), "ssim": ssim(reference, estimate)}
-    if mask is not None and mask.any():
-        result |= {"psnr_masked": psnr(reference, estimate, mask), "ssim_masked": ssim(reference, estimate, mask)}
-    return result
-
-
-def valid_pixels(images: np.ndarray) -> np.ndarray:
-    """bool [..., H, W]: False where every channel is exactly 0 (no-data). images: [..., C, H, W]."""
-    return np.any(np.asarray(images) != 0, axis=-3)
+    """PSNR and SSIM of a reconstruction. With a non-empty hidden-pixel `mask` (the MAE), psnr/ssim are those of
+    the composite, psnr_hidden is over the hidden pixels only, and psnr_raw/ssim_raw score the raw output."""
+    if mask is None or not mask.any():
+        return {"psnr": psnr(reference, estimate), "ssim": ssim(reference, estimate)}
+    pasted = composite(reference, estimate, mask)
+    return {
+        "psnr": psnr(reference, pasted),
+        "ssim": ssim(reference, pasted),
+        "psnr_hidden": psnr(reference, estimate, mask),
+        "psnr_raw": psnr(reference, estimate),
+        "ssim_raw": ssim(reference, estimate),
+    }
 
 
 def rfi_pixel_metrics(

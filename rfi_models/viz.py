@@ -1,4 +1,4 @@
-"""Pure functions from arrays to things a page shows: display images, false colour, heat maps, overlays,
+"""Pure functions from arrays to things a page shows: display images, false colour, latent maps, curves,
 plotly figures, and PNG bytes for downloads.
 
 Nothing here knows about Streamlit; every function takes arrays and returns arrays (uint8 images ready for
@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
+from plotly.colors import qualitative
 
 from .data.quicklook import quicklook_to_db
 from .training_log import TrainingLog
@@ -45,36 +46,6 @@ def channel_views(image: np.ndarray, domain: str) -> list[tuple[str, np.ndarray]
     return [("VV", to_uint8(image[0])), ("VH", to_uint8(image[1])), ("false colour", false_colour(image))]
 
 
-def heat_colours(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
-    """[H, W] non-negative values -> uint8 RGB with a black-red-yellow-white ramp; NaN shown grey."""
-    finite = np.isfinite(values)
-    top = vmax if vmax is not None else (float(np.nanpercentile(values, 99.5)) if finite.any() else 1.0)
-    t = np.clip(np.where(finite, values, 0) / max(top, 1e-12), 0, 1)
-    rgb = np.stack([np.clip(3 * t, 0, 1), np.clip(3 * t - 1, 0, 1), np.clip(3 * t - 2, 0, 1)], axis=-1)
-    rgb[~finite] = 0.5
-    return to_uint8(rgb)
-
-
-def overlay(background: np.ndarray, heat: np.ndarray, opacity: float) -> np.ndarray:
-    """Blend a uint8 heat image [H, W, 3] over a gray uint8 background [H, W] with `opacity` in [0, 1]."""
-    base = np.repeat(background[..., None], 3, axis=-1).astype(np.float32)
-    return np.clip((1 - opacity) * base + opacity * heat.astype(np.float32), 0, 255).astype(np.uint8)
-
-
-def mask_overlay(background: np.ndarray, mask: np.ndarray, colour=(255, 0, 255), opacity: float = 0.6) -> np.ndarray:
-    """Gray uint8 [H, W] with the bool mask [H, W] painted in `colour`."""
-    rgb = np.repeat(background[..., None], 3, axis=-1).astype(np.float32)
-    rgb[mask] = (1 - opacity) * rgb[mask] + opacity * np.asarray(colour, dtype=np.float32)
-    return rgb.astype(np.uint8)
-
-
-def nan_to_grey(heat: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Mark NaN entries of `values` [H, W] (e.g. hidden MAE patches) as mid-grey in the uint8 RGB `heat`."""
-    marked = heat.copy()
-    marked[~np.isfinite(values)] = 128
-    return marked
-
-
 # ------------------------------------------------------------------------------------------ downloads
 def as_rgb(picture: np.ndarray) -> np.ndarray:
     return np.repeat(picture[..., None], 3, axis=-1) if picture.ndim == 2 else picture
@@ -101,6 +72,7 @@ def display_stride(shape: tuple[int, ...], max_side: int = 1600) -> int:
 
 
 # ------------------------------------------------------------------------------------------ figures
+CATEGORY_COLOURS = qualitative.Plotly  # ten colours, one per digit
 PLOTLY_PNG_EXPORT = {"toImageButtonOptions": {"format": "png", "scale": 2}, "displaylogo": False}
 
 
@@ -116,64 +88,83 @@ def styled(figure: go.Figure, talk: bool = False, height: int | None = None) -> 
     return figure
 
 
-def latent_scatter(
-    coords: np.ndarray,
-    colour: np.ndarray,
-    colour_name: str,
-    hover: list[str],
-    *,
-    categorical: bool,
-    title: str = "",
-    placed: np.ndarray | None = None,
-    neighbours: np.ndarray | None = None,
-    sample_ids: np.ndarray | None = None,
-    talk: bool = False,
-) -> go.Figure:
-    """A 2-D or 3-D latent map. coords [N, 2|3]; colour [N]; each point carries its sample id (default: its row
-    index) as customdata, so a selection can be mapped back to samples.
+def _map_traces(points: np.ndarray, rows: np.ndarray, name: str, marker: dict, hover: list[str], where: dict) -> dict:
+    """One scatter trace of `points[rows]`; each point carries its row (sample) as customdata, for selections."""
+    named = {"x": points[rows, 0], "y": points[rows, 1]} | ({"z": points[rows, 2]} if points.shape[1] == 3 else {})
+    return {"type": "scatter3d" if points.shape[1] == 3 else "scatter", "mode": "markers", "name": name,
+            "legendgroup": name, "marker": marker, "customdata": rows, "text": [hover[r] for r in rows],
+            "hovertemplate": "%{text}<extra></extra>", **named, **where}  # fmt: skip
 
-    placed [M, 2|3]: new samples, drawn as large stars; neighbours [K]: row indices ringed in black.
-    """
-    three_d = coords.shape[1] == 3
-    trace = go.Scatter3d if three_d else go.Scatter
+
+def _map_cells(count: int, three_d: bool) -> tuple[dict, list[dict]]:
+    """Layout of `count` maps side by side (2-D axes or 3-D scenes) and each map's trace placement."""
+    gap = 0.04
+    width = (1 - gap * (count - 1)) / count
+    layout, cells = {}, []
+    for i in range(count):
+        domain = np.clip([i * (width + gap), i * (width + gap) + width], 0, 1).round(6).tolist()
+        suffix = "" if i == 0 else i + 1
+        if three_d:
+            layout[f"scene{suffix}"] = {"domain": {"x": domain, "y": [0, 1]}}
+            cells.append({"scene": f"scene{suffix}"})
+        else:
+            layout[f"xaxis{suffix}"] = {"domain": domain, "anchor": f"y{suffix}", "zeroline": False}
+            layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "zeroline": False}
+            cells.append({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"})
+    return layout, cells
+
+
+def latent_figure(
+    coords: dict[str, np.ndarray], hover: list[str], *, colours: np.ndarray | dict | None = None, colour_name: str = "",
+    categorical: bool = False, placed: dict | None = None, neighbours: dict | None = None, title: str = "",
+    talk: bool = False, height: int = 600,
+) -> go.Figure:  # fmt: skip
+    """Latent maps side by side with one legend (click an entry: it hides in every map), or, with `colours` None,
+    all maps overlaid in one, coloured by model. coords: name -> [N, 2|3]; colours: [N] or name -> [N] (categories
+    when `categorical`, else one colour bar); placed: name -> [M, 2|3] new samples (stars); neighbours: name -> row
+    indices ringed in black. Every point carries its row as customdata, so a selection maps back to samples."""
+    names = list(coords)
+    three_d = coords[names[0]].shape[1] == 3
+    panels = [names] if colours is None else [[name] for name in names]
+    layout, cells = _map_cells(len(panels), three_d)
     size = 3 if three_d else 6
-
-    def axes(points: np.ndarray) -> dict:
-        named = {"x": points[:, 0], "y": points[:, 1]}
-        return named | ({"z": points[:, 2]} if three_d else {})
-
-    figure = go.Figure()
-    rows = np.arange(len(coords))
-    ids = rows if sample_ids is None else np.asarray(sample_ids)
-    if categorical:
-        groups = [(str(value), colour == value) for value in np.unique(colour)]
-    else:
-        groups = [(colour_name, np.ones(len(coords), bool))]
-    for name, members in groups:
-        marker = {"size": size, "opacity": 0.8}
-        if not categorical:
-            marker |= {"color": colour, "colorscale": "Viridis", "showscale": True, "colorbar": {"title": colour_name}}
-        figure.add_trace(
-            trace(
-                **axes(coords[members]),
-                mode="markers",
-                name=name,
-                marker=marker,
-                customdata=ids[members],
-                text=[hover[i] for i in rows[members]],
-                hovertemplate="%{text}<extra></extra>",
-            )
-        )
-    if neighbours is not None and len(neighbours):
-        ring = {"size": size + 6, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 2}}
-        figure.add_trace(trace(**axes(coords[neighbours]), mode="markers", name="nearest neighbours", marker=ring,
-                               hoverinfo="skip"))  # fmt: skip
-    if placed is not None:
-        star = {"size": size * 4, "color": "red", "symbol": "diamond" if three_d else "star",
-                "line": {"color": "black", "width": 1}}  # fmt: skip
-        figure.add_trace(trace(**axes(placed), mode="markers", name="current image", marker=star))
-    figure.update_layout(title=title, legend_title_text=colour_name if categorical else "", dragmode="lasso")
-    return styled(figure, talk)
+    data, notes = [], []
+    for i, (members, where) in enumerate(zip(panels, cells, strict=True)):
+        suffix = "" if i == 0 else i + 1
+        for number, name in enumerate(members):
+            points, rows = coords[name], np.arange(len(coords[name]))
+            values = colours.get(name) if isinstance(colours, dict) else colours
+            if values is None:
+                groups = [(name.upper(), rows, {"color": CATEGORY_COLOURS[number % len(CATEGORY_COLOURS)]})]
+            elif categorical:
+                groups = [(str(v), rows[values == v], {"color": CATEGORY_COLOURS[j % len(CATEGORY_COLOURS)]})
+                          for j, v in enumerate(np.unique(values))]  # fmt: skip
+            else:
+                groups = [(colour_name, rows, {"color": values, "coloraxis": "coloraxis"})]
+            for group, chosen, colour in groups:
+                marker = {"size": size, "opacity": 0.8} | colour
+                data.append(_map_traces(points, chosen, group, marker, hover, where) | {"showlegend": i == 0})
+            if neighbours is not None and len(neighbours.get(name, ())):
+                ring = {"size": size + 6, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 2}}
+                data.append(_map_traces(points, np.asarray(neighbours[name]), "nearest neighbours", ring, hover, where)
+                            | {"showlegend": i == 0, "hoverinfo": "skip", "hovertemplate": None})  # fmt: skip
+            if placed is not None and name in placed:
+                star = {"size": size * 4, "color": "red", "symbol": "diamond" if three_d else "star",
+                        "line": {"color": "black", "width": 1}}  # fmt: skip
+                star_trace = _map_traces(placed[name], np.arange(len(placed[name])), "current image", star,
+                                         ["current image"] * len(placed[name]), where)  # fmt: skip
+                data.append(star_trace | {"showlegend": i == 0 and number == 0, "customdata": None})
+        label = f"{members[0].upper()}: {title}" if colours is not None else title
+        domain = layout[f"scene{suffix}"]["domain"]["x"] if three_d else layout[f"xaxis{suffix}"]["domain"]
+        centre = sum(domain) / 2
+        notes.append({"text": label, "x": centre, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
+                      "xanchor": "center", "yanchor": "bottom"})  # fmt: skip
+    if colours is not None and not categorical:
+        layout["coloraxis"] = {"colorscale": "Viridis", "colorbar": {"title": {"text": colour_name}}}
+    figure = styled(go.Figure({"data": data, "layout": layout | {"annotations": notes, "dragmode": "lasso"}}), talk,
+                    height=height)  # fmt: skip
+    legend = {"title": {"text": colour_name}, "orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"}
+    return figure.update_layout(legend=legend, margin={"l": 10, "r": 10, "t": 40, "b": 10})
 
 
 def line_chart(

@@ -85,14 +85,33 @@ def test_home_shows_the_current_image_and_skips_broken_checkpoints(checkpoints):
     assert len(app.sidebar.selectbox) == 3
 
 
-def test_reconstruction_page_compares_three_models_and_follows_the_mask_slider(checkpoints):
+def plotly_specs(app: AppTest) -> list[dict]:
+    """The plotly figures of the page, as the JSON the browser gets."""
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def grid_texts(spec: dict) -> list[str]:
+    """A grid's panel titles and row labels."""
+    return [note["text"].replace("<br>", " ") for note in spec["layout"].get("annotations", [])]
+
+
+def test_reconstruction_page_compares_three_models_in_one_grid_and_follows_the_controls(checkpoints):
     app = start("views/reconstruction.py")
-    headers = [h.value for h in app.subheader]
-    assert any(h.startswith("MAE: PSNR") and "masked region" in h for h in headers)
-    assert any(h.startswith("CAE: PSNR") for h in headers) and any(h.startswith("DAE: PSNR") for h in headers)
+    grid = plotly_specs(app)[0]
+    texts = grid_texts(grid)
+    labels = {text.split("</b>")[0].removeprefix("<b>"): text for text in texts if text.startswith("<b>")}
+    assert set(labels) == {"MAE", "CAE", "DAE"} and all("PSNR" in t and "SSIM" in t for t in labels.values())
+    assert "hidden" in labels["MAE"] and "hidden" not in labels["CAE"]
+    assert {"original", "what the model saw", "reconstruction", "reconstruction + visible", "absolute error"} <= set(
+        texts
+    )
+    error_axes = [name for name, axis in grid["layout"].items() if name.startswith("coloraxis") and axis["showscale"]]
+    assert len(error_axes) == 1, "one colour bar: the error scale shared by every model"
     assert "mask ratio 0.75" in app.caption[0].value
     app.sidebar.slider(key="mask_ratio").set_value(0.25).run()
     assert not app.exception and "mask ratio 0.25" in app.caption[0].value
+    app.slider(key="noise_factor").set_value(0.2).run()
+    assert not app.exception and "DAE noise 0.20" in app.caption[0].value
 
 
 def test_upload_of_a_digit_photo(checkpoints):
@@ -145,8 +164,9 @@ def npy_bytes(array: np.ndarray) -> bytes:
 
 def test_explain_page_shows_rollout_next_to_captum_and_scores_them(checkpoints):
     app = start("views/explain.py")
-    headers = [h.value for h in app.subheader]
-    assert {"MAE", "CAE", "DAE", "Compared by numbers"} <= set(headers)
+    texts = grid_texts(plotly_specs(app)[0])
+    assert {"<b>MAE</b>", "<b>CAE</b>", "<b>DAE</b>", "rollout", "saliency"} <= set(texts)
+    assert "Compared by numbers" in [h.value for h in app.subheader]
     table = app.dataframe[0].value
     mae_maps = set(table[table["model"] == "mae"]["map"])
     assert {"rollout", "saliency", "random"} <= mae_maps and any(m.startswith("CLS attention") for m in mae_maps)
@@ -188,6 +208,11 @@ def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_check
     summary = app.dataframe[0].value
     assert list(summary["detector"]) == ["BASELINE", "MAE", "CAE", "DAE"]
     assert summary["roc_auc"].between(0, 1).all()
+    grid = grid_texts(plotly_specs(app)[0])
+    assert grid == ["BASELINE", "MAE", "CAE", "DAE", "how many flag"]
+    assert len([s for s in app.slider if s.key.startswith("threshold_")]) == 4  # one per detector
+    app.radio(key="detection_show").set_value("score").run()
+    assert not app.exception and not app.error
 
     app.sidebar.radio(key="sar_source").set_value("upload").run()  # the sidebar's one uploader, any size
     scene = (np.random.default_rng(0).random((400, 720, 2)) * 255).astype(np.uint8)  # H x W x C, not a patch size
@@ -202,9 +227,12 @@ def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_check
     assert "Upload refused" in app.error[0].value
 
 
-def test_detection_page_asks_for_sar(checkpoints):
+def test_detection_page_on_mnist_offers_a_switch_to_sar_kept_in_the_url(sar_checkpoints):
     app = start("views/detection.py")
-    assert "switch the domain to SAR" in app.info[0].value
+    assert "dual-polarisation SAR" in app.info[0].value
+    app.button(key="switch_to_sar").click().run()
+    assert not app.exception and app.query_params["domain"] in (["sar"], "sar")
+    assert app.title[0].value == "RFI detection" and len(app.dataframe) == 2
 
 
 def test_talk_mode_is_kept_in_the_url(checkpoints):
@@ -244,7 +272,7 @@ def test_every_hostile_upload_gets_a_message_and_the_app_keeps_serving(sar_check
         assert not app.exception and not app.error and "MNIST test #0" in app.caption[0].value
     else:
         app.sidebar.radio(key="sar_source").set_value("gallery").run()
-        assert not app.exception and not app.error and len(app.dataframe) == 1
+        assert not app.exception and not app.error and len(app.dataframe) == 2  # summary and agreement
 
 
 def test_the_first_page_and_the_sidebar_need_no_torch():

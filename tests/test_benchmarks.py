@@ -8,7 +8,7 @@ import pytest
 from benchmarks import interactive, placement, scene
 from benchmarks.__main__ import RESULTS, TARGETS, Target, table
 from rfi_models.data import load_mnist_sample
-from rfi_models.gallery import FAMILIES
+from rfi_models.names import FAMILIES
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from rfi_models.data import load_mnist, load_mnist_sample, quicklook_to_db, synthetic_sar, synthetic_sar_patches
+from rfi_models.data import load_mnist, load_mnist_sample, synthetic_sar, synthetic_sar_patches
+from rfi_models.data.sar_scene import invert_stretch
 
 
 def test_shipped_mnist_sample_is_the_test_set():
@@ -42,19 +43,69 @@ def test_any_size_can_be_generated(height, width):
     assert images.shape == (2, 2, height, width) and masks.shape == (2, height, width)
 
 
-def test_masks_match_the_injected_rfi():
-    with_rfi = synthetic_sar_patches(12, seed=3, rfi_probability=1.0, rfi_strength_db=(6.0, 20.0))
-    without = synthetic_sar_patches(12, seed=3, rfi_probability=0.0)
+def test_masks_are_exactly_the_pixels_rfi_changed():
+    with_rfi = synthetic_sar_patches(12, 170, 250, seed=3, rfi_probability=1.0, rfi_strength_db=(2.0, 20.0))
+    without = synthetic_sar_patches(12, 170, 250, seed=3, rfi_probability=0.0)
+    assert sum(p.rfi.sum() for p in with_rfi) > 500
     for a, b in zip(with_rfi, without, strict=True):
-        changed = a.image.astype(int) != b.image.astype(int)
-        assert not changed[:, ~a.rfi].any()  # nothing changes outside the mask
-        assert changed[1, a.rfi].mean() > 0.97  # VH changes almost everywhere inside it
+        assert np.array_equal((a.image != b.image).any(axis=0), a.rfi)  # injected pixels == mask
         assert np.array_equal(a.land, b.land) and np.array_equal(a.nodata, b.nodata)
 
 
-def test_rfi_is_stronger_in_vh_than_vv_and_elongated_along_range():
-    with_rfi = synthetic_sar_patches(12, seed=4, rfi_probability=1.0, rfi_strength_db=(5.0, 20.0))
-    without = synthetic_sar_patches(12, seed=4, rfi_probability=0.0)
+def rfi_gain_db(a, b) -> np.ndarray:
+    """Mean dB added by RFI per channel (VV, VH) inside the mask, through the patch's own stretch."""
+    return np.array([
+        (invert_stretch(a.image[c], a.stretch[c]) - invert_stretch(b.image[c], b.stretch[c]))[a.rfi].mean()
+        for c in range(2)
+    ])  # fmt: skip
+
+
+def test_rfi_polarisation_covers_vh_dominant_equal_and_vv_dominant():
+    with_rfi = synthetic_sar_patches(40, 170, 250, seed=4, rfi_probability=1.0, rfi_strength_db=(6.0, 12.0))
+    without = synthetic_sar_patches(40, 170, 250, seed=4, rfi_probability=0.0)
+    differences = {"vh": [], "equal": [], "vv": []}
+    for a, b in zip(with_rfi, without, strict=True):
+        if a.rfi.sum() > 50:
+            gain_vv, gain_vh = rfi_gain_db(a, b)
+            differences[a.rfi_events[0]["pol_class"]].append(gain_vv - gain_vh)
+    assert all(len(found) >= 2 for found in differences.values()), {k: len(v) for k, v in differences.items()}
+    assert np.median(differences["vh"]) < -1.5 and np.median(differences["vv"]) > 1.5
+    assert abs(np.median(differences["equal"])) < 1.5
+
+
+def test_stripes_are_tilted_and_range_elongated_from_one_row_to_tall_blocks():
+    patches = synthetic_sar_patches(60, 170, 250, seed=5, rfi_probability=1.0)
+    events = [e for p in patches for e in p.rfi_events]
+    tilts = np.array([e["tilt"] for e in events])
+    heights = np.array([e["height"] for e in events])
+    assert (np.abs(tilts) > 0.01).mean() > 0.3 and heights.min() == 1 and heights.max() >= 30
+    slopes = []  # the mask itself is tilted: row centroid against column, one continuous stripe per patch
+    for p in patches:
+        if len(p.rfi_events) == 1 and not p.rfi_events[0]["dashed"] and p.rfi.sum() > 100:
+            rows, cols = np.nonzero(p.rfi)
+            if np.ptp(cols) > 40:
+                slopes.append((np.polyfit(cols, rows, 1)[0], p.rfi_events[0]["tilt"]))
+    assert len(slopes) >= 3
+    fitted, drawn = np.array(slopes).T
+    assert np.corrcoef(fitted, drawn)[0, 1] > 0.8
+    boxes = [box for p in patches for box in ndimage.find_objects(ndimage.label(p.rfi)[0])]
+    assert np.median([(b[1].stop - b[1].start) / (b[0].stop - b[0].start) for b in boxes]) > 3
+
+
+def test_horizontal_confounders_are_never_in_the_mask():
+    clean = synthetic_sar_patches(40, 170, 250, seed=6, rfi_probability=0.0)
+    assert sum(p.confounders.any() for p in clean) >= 10  # fronts, range coastlines, bursts
+    assert not any(p.rfi.any() for p in clean)
+    contaminated = synthetic_sar_patches(40, 170, 250, seed=6, rfi_probability=1.0)
+    for p, q in zip(contaminated, clean, strict=True):
+        assert np.array_equal(p.confounders, q.confounders)
+        outside = p.confounders & ~p.rfi  # a confounder pixel is RFI only where a stripe was added on it
+        assert np.array_equal(p.image[:, outside], q.image[:, outside])
+
+
+def test_legacy_rfi_is_stronger_in_vh_than_vv_and_elongated_along_range():
+    with_rfi = synthetic_sar_patches(12, seed=4, rfi_probability=1.0, rfi_strength_db=(5.0, 20.0), recipe="legacy")
+    without = synthetic_sar_patches(12, seed=4, rfi_probability=0.0, recipe="legacy")
     for a, b in zip(with_rfi, without, strict=True):
         if not a.rfi.any():
             continue
@@ -85,11 +136,23 @@ def test_clean_patches_are_common():
     assert 0.3 <= has_rfi <= 0.7
 
 
-def test_vh_is_darker_than_vv():
-    images, _ = synthetic_sar(20, seed=2, rfi_probability=0.0)
-    db_per_unit = quicklook_to_db(255) - quicklook_to_db(0)
-    gaps = [np.median(vv[vv > 0]) - np.median(vh[vh > 0]) for vv, vh in images]
-    assert np.median(gaps) * db_per_unit > 4.5  # VH sits near the noise floor, 4-9 dB under VV
+def test_vh_is_darker_than_vv_in_db_whatever_the_stretch():
+    patches = synthetic_sar_patches(20, 170, 250, seed=2, rfi_probability=0.0)
+    gaps = [
+        np.median(invert_stretch(p.image[0], p.stretch[0])[~p.nodata])
+        - np.median(invert_stretch(p.image[1], p.stretch[1])[~p.nodata])
+        for p in patches
+    ]
+    assert np.median(gaps) > 4.5  # VH sits near the noise floor, 5-11 dB under VV
+    brighter_vh = [np.median(p.image[1][~p.nodata]) > np.median(p.image[0][~p.nodata]) for p in patches]
+    assert 0 < sum(brighter_vh) < len(patches)  # per-channel stretches: in 8 bits VH may look brighter
+
+
+def test_seed_reproduces_every_recipe():
+    for recipe in ("quicklook", "legacy"):
+        a = synthetic_sar_patches(3, 60, 80, seed=8, recipe=recipe)
+        b = synthetic_sar_patches(3, 60, 80, seed=8, recipe=recipe)
+        assert all(np.array_equal(p.image, q.image) and np.array_equal(p.rfi, q.rfi) for p, q in zip(a, b, strict=True))
 
 
 def test_bad_arguments():
@@ -97,3 +160,5 @@ def test_bad_arguments():
         synthetic_sar(1, rfi_probability=2.0)
     with pytest.raises(ValueError, match="rfi_strength_db"):
         synthetic_sar(1, rfi_strength_db=(5.0, 1.0))
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        synthetic_sar(1, recipe="fancy")

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -120,3 +121,24 @@ def test_masks_are_written_a_chunk_of_rows_at_a_time_with_the_same_pixels(tmp_pa
     mask = readers[path.suffix](path)
     assert mask.shape == (50, 33)
     assert np.array_equal(mask, (scores >= 0.7) * (1 if mask.dtype == bool else 255))
+
+
+def test_killed_detection_leaves_no_output_and_a_rerun_completes(tmp_path):
+    images, _ = synthetic_sar(1, 2400, 2400, seed=5, rfi_probability=1.0)
+    np.save(tmp_path / "scene.npy", np.rint(images[0] * 255).astype(np.uint8).transpose(1, 2, 0))
+
+    def command(name):
+        outputs = ["--out", str(tmp_path / f"{name}.tif"), "--scores", str(tmp_path / f"{name}.npy")]
+        return [sys.executable, "-m", "rfi_models.detect", str(tmp_path / "scene.npy"), "--checkpoint", "baseline",
+                "--threshold", "6", *outputs]  # fmt: skip
+
+    assert subprocess.run(command("reference"), capture_output=True, timeout=300).returncode == 0
+    run = subprocess.Popen(command("mask"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while run.poll() is None and not list(tmp_path.glob(".mask.partial-*")):
+        time.sleep(0.01)
+    run.kill()  # SIGKILL while the scores are being written
+    assert run.wait(timeout=60) == -9
+    assert not (tmp_path / "mask.tif").exists() and not (tmp_path / "mask.npy").exists()
+    assert subprocess.run(command("mask"), capture_output=True, timeout=300).returncode == 0
+    assert np.array_equal(np.load(tmp_path / "mask.npy"), np.load(tmp_path / "reference.npy"))
+    assert np.array_equal(tifffile.imread(tmp_path / "mask.tif"), tifffile.imread(tmp_path / "reference.tif"))

@@ -5,18 +5,9 @@ import pytest
 import torch
 
 import rfi_models
-from rfi_models.analysis.explain import (
-    ATTRIBUTION_METHODS,
-    ScalarTarget,
-    attention_rollout,
-    attribute,
-    cls_attention,
-    deletion_area,
-    deletion_curve,
-    heatmap,
-    map_auc,
-    rollout,
-)
+from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, ScalarTarget, attribute, heatmap
+from rfi_models.analysis.map_scores import deletion_area, deletion_curve, map_auc
+from rfi_models.analysis.rollout import attention_rollout, cls_attention, rollout
 
 
 def tiny(name, **overrides):

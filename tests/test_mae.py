@@ -6,7 +6,7 @@ import torch
 from conftest import sample_batch
 
 import rfi_models
-from rfi_models.models.mae import sincos_position_embedding
+from rfi_models.models.layers import sincos_position_embedding
 
 
 def tiny_mae(**overrides):
@@ -112,3 +112,16 @@ def test_loss_counts_hidden_patches_only():
     norm_pix = tiny_mae(norm_pix_loss=True)
     norm_pix.load_state_dict(model.state_dict())
     assert not torch.isclose(norm_pix(x, 0.5, noise)[0], loss)
+
+
+def test_training_mask_ratio_is_drawn_per_batch_inside_the_range_or_fixed():
+    ranged = tiny_mae(train_mask_ratio_range=(0.2, 0.8))
+    generator = torch.Generator().manual_seed(0)
+    ratios = [ranged.training_mask_ratio(generator) for _ in range(200)]
+    assert 0.2 <= min(ratios) < 0.3 and 0.7 < max(ratios) <= 0.8
+    fixed = tiny_mae(train_mask_ratio_range=None, train_mask_ratio=0.6)
+    assert {fixed.training_mask_ratio(generator) for _ in range(5)} == {0.6}
+    with pytest.raises(ValueError, match="low <= high"):
+        tiny_mae(train_mask_ratio_range=(0.8, 0.2))
+    with pytest.raises(ValueError, match="mask_ratio"):
+        tiny_mae(train_mask_ratio_range=(0.1, 0.99))

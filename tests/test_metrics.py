@@ -19,11 +19,10 @@ def test_ssim_is_two_dimensional_per_channel():
     a = RNG.random((2, 40, 50))
     b = np.clip(a + 0.2 * RNG.standard_normal(a.shape), 0, 1)
     per_channel = [
-        structural_similarity(
-            x, y, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, full=True
-        )[1].mean()
+        structural_similarity(x, y, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
         for x, y in zip(a, b, strict=True)
     ]
+    # the convention is scikit-image's own scalar (the map without its 5-pixel border), per channel
     assert ssim(a, b) == pytest.approx(np.mean(per_channel), rel=1e-6)
     assert ssim(a, a) == pytest.approx(1.0)
     # the seed report's bug: rows treated as channels gives another number
@@ -38,9 +37,21 @@ def test_masked_region_metrics_only_see_the_mask():
     mask[:, :14] = True
     b[0, :, :14] = np.clip(b[0, :, :14] + 0.1, 0, 1)
     quality = image_quality(a, b, mask)
-    assert quality["psnr_masked"] < quality["psnr"]
+    assert quality["psnr_hidden"] < quality["psnr"]
     assert psnr(a, b, ~mask) == float("inf")
     assert set(image_quality(a, b)) == {"psnr", "ssim"}
+
+
+def test_masked_models_are_scored_on_the_composite_and_the_raw_output_is_an_extra():
+    a = RNG.random((1, 28, 28))
+    mask = np.zeros((28, 28), bool)
+    mask[8:20, 8:20] = True
+    raw = np.clip(a + 0.05, 0, 1)  # good on hidden pixels
+    raw[:, ~mask] = 0.0  # garbage on visible ones, which an MAE's loss never trains
+    quality = image_quality(a, raw, mask)
+    assert quality["psnr"] == pytest.approx(psnr(a, np.where(mask, raw, a)))
+    assert quality["psnr_hidden"] == pytest.approx(psnr(a, raw, mask))
+    assert quality["psnr_raw"] < quality["psnr"] - 10 and quality["ssim_raw"] < quality["ssim"]
 
 
 def test_rfi_metrics_perfect_and_random_scores():

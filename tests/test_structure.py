@@ -1,18 +1,23 @@
-"""The package's structural promises: importing rfi_models changes no process-wide setting."""
+"""The package's structural promises: importing rfi_models changes no process-wide setting, and names shared
+by every layer agree with what they name."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import rfi_models
+from rfi_models.names import DOMAINS, FAMILIES
+
 ROOT = Path(__file__).resolve().parents[1]
 
-# Runs in a fresh interpreter: records every libc function looked up through ctypes and the settings a library
-# could change (environment, torch threads and dtype, recursion limit), imports every rfi_models module, then
-# calls keep_large_blocks() explicitly, which must be seen (so the recorder works).
+# Runs in a fresh interpreter, after the libraries that change the environment on their own import: records
+# every libc function looked up through ctypes and the settings a library could change (environment, torch
+# threads and dtype, recursion limit), imports every rfi_models module, then calls keep_large_blocks()
+# explicitly, which must be seen (so the recorder works).
 PROBE = """
 import ctypes, importlib, json, os, pkgutil, sys
-import sklearn, torch  # scikit-learn sets KMP_* variables on its own import: its effect, not ours
+import rasterio, sklearn, torch  # they set KMP_* and *_CURL_CA_BUNDLE on their own import: not ours
 looked_up = []
 class Recording(ctypes.CDLL):
     def __getattr__(self, name):
@@ -42,3 +47,8 @@ def test_importing_rfi_models_changes_no_process_wide_setting():
     assert "mallopt" not in report["on_import"], "importing rfi_models called mallopt"
     if sys.platform == "linux":
         assert "mallopt" in report["explicit"]  # the recorder sees an explicit call
+
+
+def test_the_shared_family_names_are_the_registered_models():
+    assert sorted(FAMILIES) == rfi_models.list_models()
+    assert all(domain in rfi_models.list_presets(family) for family in FAMILIES for domain in DOMAINS)

@@ -12,7 +12,7 @@ import torch
 
 import rfi_models
 from train.__main__ import main
-from train.engine import TrainConfig, attention_backend, lr_at
+from train.engine import TrainConfig, attention_backend, converged, lr_at
 
 TINY_MAE = ["--override", "depth=1", "--override", "embed_dim=32", "--override", "decoder_depth=1"]
 
@@ -82,3 +82,19 @@ def test_short_sequences_train_under_the_math_attention_backend_with_the_same_lo
     for long_or_convolutional in (rfi_models.create_model("mae", "sar"), rfi_models.create_model("cae", "mnist")):
         with attention_backend(long_or_convolutional, cpu):
             assert torch.backends.cuda.flash_sdp_enabled()
+
+
+def test_convergence_is_less_than_the_tolerance_over_the_window():
+    config = TrainConfig(model="mae", domain="mnist", epochs=9, batch_size=8, lr=1e-3, weight_decay=0.0)
+    history = [{"val_loss": v} for v in (1.0, 0.40, 0.399, 0.398, 0.397)]
+    assert not converged(history[:3], config)  # fewer epochs than the window + 1
+    assert not converged(history[:4], config)  # 1.0 -> 0.398 over 3 epochs
+    assert converged(history, config)  # 0.40 -> 0.397 over 3 epochs is 0.75 % < 1 %
+    assert not converged(history, TrainConfig(**{**config.__dict__, "converge_window": 0}))
+
+
+def test_training_stops_at_convergence_before_the_epoch_ceiling(tmp_path):
+    out, records = run(tmp_path, "--epochs", "5", "--converge-window", "1", "--converge-tolerance", "10")
+    epochs = [r for r in records if r["event"] == "epoch"]
+    assert len(epochs) == 2 and records[-1] == {"event": "converged", "epoch": 2}
+    assert rfi_models.load_checkpoint(out)[1]["training"]["converged"] is True

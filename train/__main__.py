@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", help="checkpoint path (default checkpoints/MODEL_DOMAIN.safetensors)")
     parser.add_argument("--log-path", help="JSON-lines log (default checkpoints/logs/MODEL_DOMAIN.jsonl)")
     parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--converge-window", type=int,
+                        help="stop once validation improved less than the tolerance over this many epochs")  # fmt: skip
+    parser.add_argument("--converge-tolerance", type=float, help="relative improvement that counts as progress")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing resume file")
     args = parser.parse_args(argv)
@@ -66,6 +69,8 @@ def main(argv: list[str] | None = None) -> None:
         out=args.out,
         log=args.log_path,
         max_steps=args.max_steps,
+        converge_window=args.converge_window,
+        converge_tolerance=args.converge_tolerance,
     )
     path = train(config, fresh=args.fresh)
     print(f"checkpoint: {path}")

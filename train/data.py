@@ -18,7 +18,7 @@ import torch
 
 from rfi_models.data import load_mnist, synthetic_sar_patches
 from rfi_models.data.mnist import cache_dir
-from rfi_models.data.synthetic_sar import SPLIT_SEEDS
+from rfi_models.data.synthetic_sar import GENERATOR_VERSION, SPLIT_SEEDS
 
 MNIST_VALIDATION = 5000
 
@@ -32,7 +32,7 @@ def mnist_split(split: str) -> torch.Tensor:
 
 def sar_patches(n: int, seed: int, rfi_probability: float) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 [N, 2, 340, 500], bool [N, 340, 500]) from the generator, cached on disk."""
-    path = Path(cache_dir()) / f"sar_{n}_seed{seed}_rfi{rfi_probability:g}.npz"
+    path = Path(cache_dir()) / f"sar_v{GENERATOR_VERSION}_{n}_seed{seed}_rfi{rfi_probability:g}.npz"
     if not path.exists():
         patches = synthetic_sar_patches(n, seed=seed, rfi_probability=rfi_probability)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -53,11 +53,15 @@ class TrainConfig:
     log: str = ""
     log_every: int = 10
     max_steps: int | None = None  # stop early (tests)
+    # Convergence: stop once validation loss improved by less than converge_tolerance (relative) over the last
+    # converge_window epochs; `epochs` is then only the ceiling (and the length of the cosine schedule).
+    converge_window: int = 3
+    converge_tolerance: float = 0.01
 
 
 RECIPES: dict[tuple[str, str], dict] = {
-    ("mae", "mnist"): dict(epochs=20, batch_size=128, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95)),
-    ("cae", "mnist"): dict(epochs=15, batch_size=128, lr=1e-3, weight_decay=1e-4),
+    ("mae", "mnist"): dict(epochs=60, batch_size=128, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95)),
+    ("cae", "mnist"): dict(epochs=40, batch_size=128, lr=1e-3, weight_decay=1e-4),
     ("dae", "mnist"): dict(epochs=20, batch_size=20, lr=1e-3, weight_decay=0.0, warmup_epochs=0.1),
     ("mae", "sar"): dict(epochs=15, batch_size=8, lr=5e-4, weight_decay=0.05, betas=(0.9, 0.95), train_size=3000),
     ("cae", "sar"): dict(epochs=6, batch_size=8, lr=1e-3, weight_decay=1e-4, train_size=3000),
@@ -104,6 +108,14 @@ class Distributed:
     @property
     def main(self) -> bool:
         return self.rank == 0
+
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's `flag` on every rank (only rank 0 validates, so only it knows when to stop)."""
+        if self.world == 1:
+            return flag
+        value = torch.tensor([float(flag)], device=self.device)
+        dist.broadcast(value, src=0)
+        return bool(value.item())
 
     @classmethod
     def from_environment(cls) -> Distributed:
@@ -208,6 +220,15 @@ def attention_backend(model: nn.Module, device: torch.device) -> contextlib.Abst
     return contextlib.nullcontext()
 
 
+def converged(history: list[dict], config: TrainConfig) -> bool:
+    """True when validation loss improved by less than converge_tolerance over the last converge_window epochs."""
+    window = config.converge_window
+    if window < 1 or len(history) <= window:
+        return False
+    before, now = history[-window - 1]["val_loss"], history[-1]["val_loss"]
+    return (before - now) < config.converge_tolerance * abs(before)
+
+
 def log_line(path: Path, record: dict) -> None:
     with path.open("a") as f:
         f.write(json.dumps(record) + "\n")
@@ -280,10 +301,15 @@ def train(config: TrainConfig, fresh: bool = False) -> Path:
                 "seconds": progress["seconds"] + record["seconds"],
                 "history": [*progress["history"], record],
             }
+            progress["converged"] = converged(progress["history"], config)
             log_line(log, {"event": "epoch", **record})
             write_checkpoint(model, config, progress, env)
             save_resume_state(state_path, model, optimizer, progress)
         if config.max_steps and step >= config.max_steps:
+            break
+        if env.agree(bool(progress.get("converged"))):
+            if env.main:
+                log_line(log, {"event": "converged", "epoch": epoch + 1})
             break
     if env.world > 1:
         dist.barrier()
@@ -296,6 +322,7 @@ def write_checkpoint(model: Autoencoder, config: TrainConfig, progress: dict, en
     summary = {
         "recipe": asdict(config),
         "epochs_completed": progress["epoch"],
+        "converged": bool(progress.get("converged")),
         "steps": progress["step"],
         "train_seconds": round(progress["seconds"], 1),
         "world_size": env.world,

@@ -1,103 +1,94 @@
-"""Latent space: PCA/UMAP/t-SNE maps of the gallery, selections, the current image placed among its neighbours."""
+"""Latent space: the gallery's maps side by side with one legend (or overlaid), a clicked sample's image and
+reconstructions beside them, the current image placed among its neighbours, and a box/lasso gallery below."""
 
 import numpy as np
 import streamlit as st
-from cache import cluster_table, latent_maps, projection
+from cache import cluster_table, latent_maps, placements, projection, reconstructions
 from scene import scene_overview
 from sidebar import checkpoints_folder
-from widgets import image_row, selectable_figure, start_page, talk_mode
+from widgets import controls_area, dae_noise, image_row, main_height, selectable_figure, start_page, talk_mode
 
-from rfi_models.analysis import extract_latents, reconstruct_all
 from rfi_models.analysis.latent import PROJECTIONS
+from rfi_models.analysis.latent_view import colour_options, colour_values, standardised
 from rfi_models.gallery import gallery_image
-from rfi_models.viz import latent_scatter, thumbnail
+from rfi_models.viz import latent_figure, thumbnail
 
 MAX_SHOWN = 8
+THUMBNAIL_WIDTH = {"mnist": 112, "sar": 200}  # px: a digit enlarged 4x; a SAR patch at 1/2.5
 
 selection = start_page("Latent space", need_image=False)
 scene_overview(selection)
 domain, families = selection.domain, list(selection.models)
 checkpoints = tuple((family, str(path)) for family, path in selection.checkpoints.items())
 folder = str(checkpoints_folder())
-
-with st.form("projection"):
-    st.markdown("**Projection**: parameters apply when you press Compute (UMAP and t-SNE take seconds).")
-    left, middle, right = st.columns(3)
-    method = left.selectbox("Method", PROJECTIONS, format_func=str.upper, key="projection_method")
-    dims = middle.radio("Dimensions", (2, 3), horizontal=True, key="projection_dims")
-    seed = right.number_input("Projection seed", 0, 10**6, 0, key="projection_seed")
-    left, middle, right = st.columns(3)
-    n_neighbors = left.slider("UMAP neighbours", 2, 100, 15, key="umap_neighbours")
-    min_dist = middle.slider("UMAP min. distance", 0.0, 0.99, 0.1, 0.01, key="umap_min_dist")
-    perplexity = right.slider("t-SNE perplexity", 5.0, 100.0, 30.0, 1.0, key="tsne_perplexity")
-    st.form_submit_button("Compute")
-params = {"seed": int(seed)}
-if method == "umap" and (n_neighbors, min_dist) != (15, 0.1):
-    params |= {"n_neighbors": n_neighbors, "min_dist": min_dist}
-if method == "tsne" and perplexity != 30.0:
-    params["perplexity"] = perplexity
-params_key = tuple(sorted(params.items()))
-
 maps = latent_maps(checkpoints, domain, folder)
-known = {"digit": maps.labels} if domain == "mnist" else {"RFI fraction": maps.rfi_fraction}
-left, middle, right = st.columns(3)
-colour_by = left.selectbox("Colour by", [*known, "reconstruction error", "model"], key="colour_by")
-shown = middle.multiselect("Models", families, default=families, format_func=str.upper, key="latent_models")
-k = right.slider("Neighbours of the current image", 1, 20, 5, key="neighbours_k")
+
+with controls_area():
+    menu_column, colour_column, models_column, k_column = st.columns([1.2, 1.2, 2, 1.2])
+    chosen_method = st.session_state.get("projection_method", "pca")
+    with menu_column.popover(f"Projection: {chosen_method.upper()} {st.session_state.get('projection_dims', 2)}-D",
+                             width="stretch"), st.form("projection"):  # fmt: skip
+        st.markdown("Parameters apply when you press Compute (UMAP and t-SNE take seconds).")
+        method = st.selectbox("Method", PROJECTIONS, format_func=str.upper, key="projection_method")
+        dims = st.radio("Dimensions", (2, 3), horizontal=True, key="projection_dims")
+        seed = st.number_input("Projection seed", 0, 10**6, 0, key="projection_seed")
+        n_neighbors = st.slider("UMAP neighbours", 2, 100, 15, key="umap_neighbours")
+        min_dist = st.slider("UMAP min. distance", 0.0, 0.99, 0.1, 0.01, key="umap_min_dist")
+        perplexity = st.slider("t-SNE perplexity", 5.0, 100.0, 30.0, 1.0, key="tsne_perplexity")
+        st.form_submit_button("Compute")
+    params = {"seed": int(seed)}
+    if method == "umap" and (n_neighbors, min_dist) != (15, 0.1):
+        params |= {"n_neighbors": n_neighbors, "min_dist": min_dist}
+    if method == "tsne" and perplexity != 30.0:
+        params["perplexity"] = perplexity
+    params_key, dims = tuple(sorted(params.items())), int(dims)
+
+    colour_by = colour_column.selectbox("Colour by", colour_options(maps), key="colour_by")
+    shown = models_column.multiselect("Models", families, default=families, format_func=str.upper, key="latent_models")
+    k = k_column.slider("Neighbours of the current image", 1, 20, 5, key="neighbours_k")
 if not shown:
     st.info("Choose at least one model.")
     st.stop()
-projections = {f: projection(checkpoints, domain, folder, f, method, int(dims), params_key) for f in shown}
+coords = {f: projection(checkpoints, domain, folder, f, method, dims, params_key).coords for f in shown}
 hover = [f"#{i}" + (f" · digit {maps.labels[row]}" if maps.labels is not None else
                     f" · RFI {maps.rfi_fraction[row]:.1%}") for row, i in enumerate(maps.index)]  # fmt: skip
-
 placed, nearest = {}, {}
 if selection.current is not None:
-    for family in shown:
-        latent = extract_latents(selection.models[family], selection.current.image[None])
-        placed[family] = projections[family].place(latent)
-        nearest[family] = projections[family].nearest(latent, k)[0][0]
-
-
-def colour_of(family: str) -> tuple[np.ndarray, bool]:
-    """Colour values of the map's samples and whether they are categories."""
-    if colour_by == "reconstruction error":
-        return maps.maps[family].error, False
-    values = known[colour_by]
-    return values, domain == "mnist"
-
+    placed, nearest = placements(checkpoints, domain, folder, method, dims, params_key, selection.current.image, k,
+                                 selection.models)  # fmt: skip
+    placed = {f: placed[f] for f in shown}
 
 title = f"{method.upper()} {dims}-D"
-selected_rows: list[int] = []
-if colour_by == "model":  # every model in one map, each standardised so their spreads compare
-    coords, owners, ids, stars = [], [], [], []
-    for family in shown:
-        points = projections[family].coords
-        centre, spread = points.mean(axis=0), points.std(axis=0).mean()
-        coords.append((points - centre) / spread)
-        owners += [family.upper()] * len(points)
-        ids.append(np.arange(len(points)))
-        if family in placed:
-            stars.append((placed[family] - centre) / spread)
-    chart = latent_scatter(
-        np.concatenate(coords), np.asarray(owners), "model", hover * len(shown), categorical=True,
-        title=f"{title}, models overlaid (standardised)", placed=np.concatenate(stars) if stars else None,
-        sample_ids=np.concatenate(ids), talk=talk_mode(),
-    )  # fmt: skip
-    selected_rows = selectable_figure(chart, "latent_all", selectable=int(dims) == 2)
-else:
-    columns = st.columns(1 if talk_mode() else len(shown))
-    for column, family in zip(columns * len(shown), shown, strict=False):
-        values, categorical = colour_of(family)
-        chart = latent_scatter(
-            projections[family].coords, values, colour_by, hover, categorical=categorical,
-            title=f"{family.upper()}: {title}", placed=placed.get(family), neighbours=nearest.get(family),
-            talk=talk_mode(),
-        )  # fmt: skip
-        with column:
-            selected_rows += selectable_figure(chart, f"latent_{family}", selectable=int(dims) == 2)
-if int(dims) == 3:
-    st.caption("Box and lasso selection work on 2-D maps; 3-D maps can be rotated and zoomed.")
+map_column, sample_column = st.columns([3, 1])
+with map_column:
+    if colour_by == "model":
+        shared, stars = standardised(coords, placed)
+        chart = latent_figure(shared, hover, placed=stars, title=f"{title}, models overlaid (standardised)",
+                              talk=talk_mode(), height=main_height())  # fmt: skip
+    else:
+        values = {f: colour_values(maps, f, colour_by)[0] for f in shown}
+        chart = latent_figure(coords, hover, colours=values, colour_name=colour_by, placed=placed,
+                              categorical=colour_values(maps, shown[0], colour_by)[1], title=title,
+                              neighbours={f: nearest[f] for f in shown if f in nearest}, talk=talk_mode(),
+                              height=main_height())  # fmt: skip
+    selected_rows = list(dict.fromkeys(selectable_figure(chart, "latent_maps", selectable=dims == 2)))
+
+
+def sample_views(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(caption, picture) of an image and of every shown model's reconstruction of it."""
+    views = reconstructions(tuple(str(selection.checkpoints[f]) for f in shown), image, selection.mask_ratio,
+                            selection.seed, dae_noise(selection), {f: selection.models[f] for f in shown})  # fmt: skip
+    return [("image", thumbnail(image))] + [(view.family.upper(), thumbnail(view.reconstruction)) for view in views]
+
+
+with sample_column:
+    if len(selected_rows) == 1 or (not selected_rows and selection.current is not None):
+        sample = gallery_image(domain, int(maps.index[selected_rows[0]])) if selected_rows else selection.current
+        st.markdown(f"**{sample.label}**")
+        captions, pictures = zip(*sample_views(sample.image), strict=True)
+        st.image(list(pictures), caption=list(captions), width=THUMBNAIL_WIDTH[domain])
+    more = "; draw a box or lasso for a gallery below." if dims == 2 else "; 3-D maps rotate and zoom."
+    st.caption(f"Click a point to see that sample and its reconstructions here{more}")
 
 if selection.current is not None:
     st.subheader(f"{selection.current.label}: nearest neighbours in each latent space")
@@ -108,25 +99,21 @@ if selection.current is not None:
         st.markdown(f"**{family.upper()}**")
         image_row(panels, f"neighbours_{family}", min_columns=k + 1)
 
-if selected_rows:
-    rows = list(dict.fromkeys(selected_rows))
+if len(selected_rows) > 1:
+    rows = selected_rows
     st.subheader(f"Selection: {len(rows)} samples" + (f" (first {MAX_SHOWN} shown)" if len(rows) > MAX_SHOWN else ""))
     images = [gallery_image(domain, int(maps.index[row])) for row in rows[:MAX_SHOWN]]
     st.markdown("**originals**")
     image_row([(f"#{maps.index[r]}", thumbnail(g.image)) for r, g in zip(rows, images, strict=False)],
               "selection_originals", min_columns=MAX_SHOWN)  # fmt: skip
-    models = {family: selection.models[family] for family in shown}
-    views = [reconstruct_all(models, g.image, selection.mask_ratio, selection.seed) for g in images]  # [image][model]
+    views = [sample_views(g.image)[1:] for g in images]  # [image][model]
     for position, family in enumerate(shown):
         st.markdown(f"**{family.upper()} reconstructions**")
-        pictures = [(f"#{maps.index[r]}", thumbnail(reconstructions[position].reconstruction))
-                    for r, reconstructions in zip(rows, views, strict=False)]  # fmt: skip
+        pictures = [(f"#{maps.index[r]}", per_model[position][1]) for r, per_model in zip(rows, views, strict=False)]
         image_row(pictures, f"selection_{family}", min_columns=MAX_SHOWN)
-else:
-    st.caption("Draw a box or lasso on a 2-D map to see the selected samples and their reconstructions.")
 
 st.subheader("Cluster quality")
-quality = {f: cluster_table(checkpoints, domain, folder, f, method, int(dims), params_key) for f in shown}
+quality = {f: cluster_table(checkpoints, domain, folder, f, method, dims, params_key) for f in shown}
 st.dataframe(
     [
         {

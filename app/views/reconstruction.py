@@ -1,38 +1,33 @@
-"""Reconstruction: the original, what each model saw, the three reconstructions, error maps and PSNR/SSIM."""
+"""Reconstruction: models as rows; the original, what each model saw, its reconstruction, the MAE's reconstruction
+with the visible patches pasted back, and the error on one shared scale, with PSNR/SSIM beside each row."""
 
 import streamlit as st
+from cache import reconstructions
 from scene import scene_overview
-from widgets import image_row
+from widgets import controls_area, dae_noise, figure, main_height, start_page, talk_mode
 
-from rfi_models.analysis import reconstruct_all
-from rfi_models.viz import channel_views, heat_colours
+from rfi_models.panels import reconstruction_grid
 
-selection = st.session_state["selection"]
-st.title("Reconstruction")
-for problem in selection.problems:
-    st.error(problem)
-if selection.current is None or not selection.models:
-    st.info("Choose an image and at least one checkpoint in the sidebar.")
-    st.stop()
-
+selection = start_page("Reconstruction")
 scene_overview(selection)
 image = selection.current.image
+dae = "dae" in selection.checkpoints
+with controls_area():
+    noise_column, channel_column, _ = st.columns([2, 1, 3])
+    noise = noise_column.slider("DAE noise factor", 0.0, 1.0, dae_noise(selection), 0.05, key="noise_factor",
+                                disabled=not dae,
+                                help="Gaussian noise added before the DAE denoises, seeded by the sidebar's seed; "
+                                "the default is the noise it was trained with")  # fmt: skip
+    channel = 0
+    if image.shape[0] > 1:
+        channel = ("VV", "VH").index(channel_column.radio("Channel", ("VV", "VH"), index=1, horizontal=True,
+                                                          key="recon_channel"))  # fmt: skip
 st.caption(
-    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise 0.5 · seed {selection.seed}"
+    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise {noise:.2f} · "
+    f"seed {selection.seed}"
+    + (f" · images show {('VV', 'VH')[channel]}, errors both channels" if image.shape[0] > 1 else "")
 )
-views = reconstruct_all(selection.models, image, selection.mask_ratio, selection.seed)
-
-st.subheader("Original")
-image_row(channel_views(image, selection.domain), "original")
-
-for view in views:
-    quality = view.quality
-    headline = f"PSNR {quality['psnr']:.2f} dB · SSIM {quality['ssim']:.3f}"
-    if "psnr_masked" in quality:
-        headline += f" · masked region: PSNR {quality['psnr_masked']:.2f} dB, SSIM {quality['ssim_masked']:.3f}"
-    st.subheader(f"{view.family.upper()}: {headline}")
-    seen = "masked input" if view.family == "mae" else "noisy input" if view.family == "dae" else "input"
-    panels = [(f"{seen} ({c})", p) for c, p in channel_views(view.model_input, selection.domain)[:1]]
-    panels += [(f"reconstruction ({c})", p) for c, p in channel_views(view.reconstruction, selection.domain)]
-    panels.append(("absolute error", heat_colours(view.error)))
-    image_row(panels, f"reconstruction_{view.family}")
+views = reconstructions(tuple(map(str, selection.checkpoints.values())), image, selection.mask_ratio,
+                        selection.seed, noise, selection.models)  # fmt: skip
+chart = reconstruction_grid(image, views, channel, height=main_height(), talk=talk_mode())
+figure(chart, "reconstruction_grid")

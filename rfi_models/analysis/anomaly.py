@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from ..data.quicklook import valid_pixels
 from ..models import Autoencoder, MaskedAutoencoder
 
 METHODS = ("error", "ssim", "rfi")
@@ -109,11 +110,6 @@ def running_median_along_rows(values: np.ndarray, size: int) -> np.ndarray:
     return np.moveaxis(medians.reshape(values.shape[0], values.shape[2], values.shape[1]), -1, 1)
 
 
-def no_data(images: np.ndarray) -> np.ndarray:
-    """bool [N, H, W]: every channel exactly 0."""
-    return np.all(images == 0, axis=1)
-
-
 def anomaly_maps(
     model: Autoencoder,
     images: np.ndarray,
@@ -134,5 +130,5 @@ def anomaly_maps(
         scores = local_ssim_anomaly(images, images - residual)
     else:
         scores = rfi_score(residual)
-    scores[no_data(images)] = 0
+    scores[~valid_pixels(images)] = 0
     return scores

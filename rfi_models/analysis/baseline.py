@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..data.quicklook import valid_pixels
+
 SEGMENT_WIDTH = 50
 AZIMUTH_WINDOW = 81
 MAD_TO_SIGMA = 1.4826
@@ -34,7 +36,7 @@ def baseline_scores(images: np.ndarray) -> np.ndarray:
     """images [N, 2, H, W] in [0, 1] (VV, VH) -> robust z-scores float32 [N, H, W] (>= 0, 0 on no-data)."""
     scores = np.zeros((images.shape[0], *images.shape[2:]), dtype=np.float32)
     for i, image in enumerate(images):
-        valid = np.any(image != 0, axis=0)
+        valid = valid_pixels(image)
         if not valid.any():
             continue
         medians = segment_row_medians(image[1], valid)

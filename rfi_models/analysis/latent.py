@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..data.quicklook import valid_pixels
 from ..models import Autoencoder
 from .anomaly import anomaly_maps
 
@@ -182,6 +183,6 @@ def sar_colour_variables(model: Autoencoder, images: np.ndarray, rfi_masks: np.n
     scores = np.concatenate(
         [anomaly_maps(model, images[i : i + batch_size], "error") for i in range(0, len(images), batch_size)]
     )
-    valid = np.any(images != 0, axis=1)
+    valid = valid_pixels(images)
     mean_score = (scores * valid).sum(axis=(1, 2)) / np.maximum(valid.sum(axis=(1, 2)), 1)
     return {"rfi_fraction": rfi_masks.mean(axis=(1, 2)), "mean_anomaly_score": mean_score}

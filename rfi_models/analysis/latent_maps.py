@@ -22,9 +22,9 @@ from ..checkpoint import load_checkpoint
 from ..data import load_mnist_sample, synthetic_sar
 from ..data.synthetic_sar import SPLIT_SEEDS
 from ..manifest import verify_against_manifest
+from ..names import FAMILIES
 from .latent import PROJECTIONS, Projection, extract_latents, sar_colour_variables
 
-FAMILIES = ("mae", "cae", "dae")
 MAE_MAP_RATIO = 0.75
 
 
@@ -50,13 +50,13 @@ class LatentMaps:
 
 @torch.no_grad()
 def reconstruction_errors(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Per-sample MSE [N] of reconstructions (MAE at MAE_MAP_RATIO, seeded by position)."""
+    """Per-sample MSE [N] of reconstructions (MAE at MAE_MAP_RATIO, seeded by position, over its hidden pixels)."""
     errors = []
     scale = np.float32(255) if images.dtype == np.uint8 else np.float32(1)
     for start in range(0, len(images), batch_size):
         x = torch.from_numpy(np.asarray(images[start : start + batch_size], dtype=np.float32) / scale)
         out = model.reconstruct(x, mask_ratio=MAE_MAP_RATIO, seed=start)
-        errors.append(((out.image - x) ** 2).mean(dim=(1, 2, 3)).numpy())
+        errors.append(out.squared_error(x).numpy())
     return np.concatenate(errors)
 
 

@@ -8,37 +8,39 @@ import numpy as np
 import torch
 
 from ..metrics import image_quality
-from ..models import Autoencoder
+from ..models import DAE_NOISE, Autoencoder
 
 
 @dataclass
 class ModelReconstruction:
     family: str
     model_input: np.ndarray  # [C, H, W]: masked (MAE), noisy (DAE) or the image (CAE)
-    reconstruction: np.ndarray  # [C, H, W]
+    reconstruction: np.ndarray  # [C, H, W] the model's raw output
+    composite: np.ndarray  # [C, H, W] MAE: reconstruction on hidden pixels + the visible input; else = reconstruction
     mask: np.ndarray | None  # [H, W] bool, MAE only: hidden pixels
-    error: np.ndarray  # [H, W] absolute error averaged over channels
-    quality: dict[str, float]  # psnr, ssim (+ psnr_masked, ssim_masked for the MAE)
+    error: np.ndarray  # [H, W] absolute error of the composite averaged over channels (MAE: 0 on visible pixels)
+    quality: dict[str, float]  # rfi_models.metrics.image_quality: psnr, ssim (+ psnr_hidden, psnr_raw, ssim_raw)
 
 
 @torch.no_grad()
 def reconstruct_all(
-    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = 0.5
+    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = DAE_NOISE
 ) -> list[ModelReconstruction]:
     """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, DAE at noise_factor)."""
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
     views = []
     for family, model in models.items():
         out = model.reconstruct(x, mask_ratio=mask_ratio, noise_factor=noise_factor, seed=seed)
-        reconstruction = out.image[0].numpy()
+        reconstruction, composite = out.image[0].numpy(), out.composite[0].numpy()
         mask = None if out.mask is None else out.mask[0].numpy()
         views.append(
             ModelReconstruction(
                 family=family,
                 model_input=out.model_input[0].numpy(),
                 reconstruction=reconstruction,
+                composite=composite,
                 mask=mask,
-                error=np.abs(image - reconstruction).mean(axis=0),
+                error=np.abs(image - composite).mean(axis=0),
                 quality=image_quality(image, reconstruction, mask),
             )
         )

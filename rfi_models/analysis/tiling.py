@@ -2,19 +2,25 @@
 
 Tiles have the model's size and overlap by `overlap` pixels; the last tile of each axis is aligned with
 the image's end. Overlapping scores are blended with a separable triangular window (never zero), so
-seams between tiles do not show. Tiles are taken one row of tiles at a time: only one band of
-`tile height` rows is accumulated in memory, finished rows go straight to `out` (which may be a
-memory-mapped file), so memory does not grow with the scene. Images smaller than a tile along an axis
-are mirrored up to the tile size and the scores cropped back.
+seams between tiles do not show. Images smaller than a tile along an axis are mirrored up to the tile
+size and the scores cropped back.
+
+The work is cut into bands: a band is one or more consecutive rows of tiles, scored on its own
+(`score_band`, so that bands can run in parallel, on other processes or machines) into a weighted
+score sum and a weight. `RowBlender` adds bands in row order and hands out the rows no later band can
+touch, so only about one band is held in memory whatever the scene's size. `score_tiled` does both
+in one process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]  # tiles [B, C, th, tw] in [0, 1] -> scores [B, th, tw]
+OVERLAP = (40, 100)  # rows, columns
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -51,51 +57,108 @@ def batched(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
+@dataclass
+class Band:
+    """Weighted score sum and weight [rows, W] of some rows of tiles, for image rows [top, top + rows)."""
+
+    top: int
+    total: np.ndarray
+    weight: np.ndarray
+
+
+def band_tops(shape: tuple[int, int], tile: tuple[int, int], rows_per_band: int, overlap=OVERLAP) -> list[list[int]]:
+    """The tops of the rows of tiles, cut into bands of `rows_per_band` rows of tiles."""
+    return list(batched(tile_starts(shape[0], tile[0], overlap[0]), max(1, rows_per_band)))
+
+
+def score_band(
+    score_fn: ScoreFn,
+    image,
+    tile: tuple[int, int],
+    tops: list[int],
+    overlap: tuple[int, int] = OVERLAP,
+    batch_size: int = 4,
+    to_unit: Callable = lambda block: block,
+    progress: Callable[[int], None] | None = None,
+) -> Band:
+    """Score the rows of tiles starting at `tops` (consecutive, from `band_tops`) of an array-like [C, H, W]."""
+    _, height, width = image.shape
+    th, tw = tile
+    bottom = min(height, tops[-1] + th)
+    total = np.zeros((bottom - tops[0], width), dtype=np.float32)
+    weight = np.zeros_like(total)
+    window = blend_window(th, tw)
+    for top in tops:
+        rows = slice(top - tops[0], min(top + th, height) - tops[0])
+        visible_rows = rows.stop - rows.start
+        for group in batched(tile_starts(width, tw, overlap[1]), batch_size):
+            scores = score_fn(np.stack([read_tile(image, top, left, tile, to_unit) for left in group]))
+            for left, score in zip(group, scores, strict=True):
+                visible = min(tw, width - left)
+                total[rows, left : left + visible] += (score * window)[:visible_rows, :visible]
+                weight[rows, left : left + visible] += window[:visible_rows, :visible]
+            if progress:
+                progress(len(group))
+    return Band(tops[0], total, weight)
+
+
+class RowBlender:
+    """Adds bands in row order and yields (top, scores [rows, W]) for the rows that are final."""
+
+    def __init__(self, width: int) -> None:
+        self.open = Band(0, np.zeros((0, width), np.float32), np.zeros((0, width), np.float32))
+
+    def add(self, band: Band) -> Iterator[tuple[int, np.ndarray]]:
+        """Rows above `band.top` are final once it is added: no later band starts higher."""
+        done = band.top - self.open.top
+        if done > 0:
+            yield from self.finish(min(done, self.open.total.shape[0]))
+            self.open = Band(band.top, self.open.total[done:], self.open.weight[done:])
+        extra = band.total.shape[0] - self.open.total.shape[0]
+        if extra > 0:
+            padding = np.zeros((extra, band.total.shape[1]), np.float32)
+            self.open = Band(self.open.top, np.concatenate([self.open.total, padding]),
+                             np.concatenate([self.open.weight, padding]))  # fmt: skip
+        rows = band.total.shape[0]
+        self.open.total[:rows] += band.total
+        self.open.weight[:rows] += band.weight
+
+    def finish(self, rows: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """The scores of the first `rows` open rows (all of them by default)."""
+        end = self.open.total.shape[0] if rows is None else rows
+        if end > 0:
+            yield self.open.top, self.open.total[:end] / np.maximum(self.open.weight[:end], 1e-12)
+
+
 def score_tiled(
     score_fn: ScoreFn,
     image,
     tile: tuple[int, int],
-    overlap: tuple[int, int] = (40, 100),
+    overlap: tuple[int, int] = OVERLAP,
     batch_size: int = 4,
     out: np.ndarray | None = None,
     to_unit: Callable = lambda block: block,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Blend per-tile scores over an array-like image [C, H, W] -> float32 [H, W] (written into `out`).
+    """Blend per-tile scores over an array-like image [C, H, W] -> float32 [H, W] (written into `out`, which may
+    be a memory-mapped file: rows are written as they become final).
 
     `to_unit` turns a raw block into [0, 1] floats (e.g. uint8 / 255); `progress(n)` is called after
     every n tiles.
     """
     _, height, width = image.shape
-    th, tw = tile
     out = np.zeros((height, width), dtype=np.float32) if out is None else out
-    rows, cols = tile_starts(height, th, overlap[0]), tile_starts(width, tw, overlap[1])
-    window = blend_window(th, tw)
-    band = np.zeros((th, width), dtype=np.float32)  # weighted score sum for rows [band_top, band_top + th)
-    weight = np.zeros((th, width), dtype=np.float32)
-    band_top = rows[0]
-    for row_index, top in enumerate(rows):
-        shift = top - band_top  # move the band down to start at `top`, writing the rows that are final
-        if shift:
-            finished = slice(band_top, band_top + shift)
-            out[finished] = (band[:shift] / np.maximum(weight[:shift], 1e-12))[: min(shift, height - band_top)]
-            band = np.concatenate([band[shift:], np.zeros((shift, width), np.float32)])
-            weight = np.concatenate([weight[shift:], np.zeros((shift, width), np.float32)])
-            band_top = top
-        for group in batched(cols, batch_size):
-            tiles = np.stack([read_tile(image, top, left, tile, to_unit) for left in group])
-            scores = score_fn(tiles)
-            for left, score in zip(group, scores, strict=True):
-                visible = min(tw, width - left)
-                band[:, left : left + visible] += (score * window)[:, :visible]
-                weight[:, left : left + visible] += window[:, :visible]
-            if progress:
-                progress(len(group))
-        if row_index == len(rows) - 1:
-            last = min(th, height - band_top)
-            out[band_top : band_top + last] = band[:last] / np.maximum(weight[:last], 1e-12)
+    blender = RowBlender(width)
+
+    def write(blocks: Iterator[tuple[int, np.ndarray]]) -> None:
+        for top, scores in blocks:
+            out[top : top + len(scores)] = scores
+
+    for tops in band_tops((height, width), tile, 1, overlap):
+        write(blender.add(score_band(score_fn, image, tile, tops, overlap, batch_size, to_unit, progress)))
+    write(blender.finish())
     return out
 
 
-def count_tiles(shape: tuple[int, int], tile: tuple[int, int], overlap: tuple[int, int] = (40, 100)) -> int:
+def count_tiles(shape: tuple[int, int], tile: tuple[int, int], overlap: tuple[int, int] = OVERLAP) -> int:
     return len(tile_starts(shape[0], tile[0], overlap[0])) * len(tile_starts(shape[1], tile[1], overlap[1]))

@@ -13,6 +13,11 @@ DB_MIN = -35.0  # dB mapped to 1 (darkest valid value)
 DB_MAX = 5.0  # dB mapped to 255 (saturation)
 
 
+def valid_pixels(images: np.ndarray) -> np.ndarray:
+    """bool [..., H, W]: False on no-data, where every channel is exactly 0. images: [..., C, H, W]."""
+    return np.any(np.asarray(images) != 0, axis=-3)
+
+
 def db_to_quicklook(db: np.ndarray) -> np.ndarray:
     """Backscatter in dB -> uint8 in 1..255 (clipped). No-data must be set to 0 by the caller."""
     scaled = 1.0 + (np.asarray(db, dtype=np.float32) - DB_MIN) * (254.0 / (DB_MAX - DB_MIN))

@@ -1,44 +1,51 @@
-"""Synthetic dual-polarisation (VV, VH) Sentinel-1 IW GRD-like patches with pixel-exact RFI masks.
+"""Synthetic dual-polarisation (VV, VH) Sentinel-1 quick-look patches with pixel-exact RFI masks.
 
-No labelled RFI data set can be had here, so the SAR models train and are scored on this generator.
-It follows what real 8-bit quick-look patches look like (notes, section 5). Rows are azimuth, columns
-ground range.
+API (channel 0 = VV, 1 = VH; rows = azimuth, columns = ground range; 0 = no-data):
+- `synthetic_sar(n, height=340, width=500, seed=0, rfi_probability=0.5, rfi_strength_db=(1, 25),
+  recipe="quicklook") -> (images float32 [N, 2, H, W] in [0, 1], rfi bool [N, H, W])`.
+- `synthetic_sar_patches(...)` (same arguments) -> list of `SarPatch` with every truth mask.
+- `synthetic_patch(seed_sequence, height, width, rfi_probability, rfi_strength_db, recipe)`: one patch.
+- `GENERATOR_VERSION`: changes whenever a recipe's output changes (put it in cache keys).
+Patch i depends only on (seed, i, recipe) and switching RFI off leaves the rest of the patch unchanged,
+pixel for pixel (the background, speckle, RFI and no-data draw from separate random streams).
 
-Per patch, in order:
-1. Sub-swath seams: near-vertical lines (small tilt) repeating every 500-1200 columns; each sub-swath
-   has its own gain offset, and the VH noise floor rises towards its edges (scalloping / banding).
-2. Sea: VV -20..-10 dB with a range trend (incidence angle) and low-frequency wind texture;
-   VH 6-10 dB darker, often at the noise floor.
-3. Land (30 % of patches): a bright, textured region with a smooth coastline.
-4. Ships (half of the patches): small bright elongated blobs over sea, bright in both channels.
-5. RFI (`rfi_probability` of patches): additive noise-like power in horizontal bands 2-30 rows
-   tall, one to five bands per patch, all inside one sub-swath (they stop at its seams), dashed along
-   range or continuous, `rfi_strength_db` above the VH background in VH and 6-12 dB weaker in VV.
-6. Speckle: multiplicative, single-look gamma noise smoothed to an ENL of about 4.4 with spatial
-   correlation, independent per channel.
-7. Quantisation to the 8-bit quick-look scale, and no-data (20 % of patches): exact zeros in a
-   staircase at one image edge.
-
-The RFI mask is exactly the set of pixels where RFI power was added, minus no-data. Ships, land,
-seams and no-data are never in it. Each patch draws from its own random streams (background,
-speckle, RFI, no-data), so a patch depends only on (seed, index) and switching RFI off leaves the
-rest of the patch unchanged, pixel for pixel.
+Recipes:
+- "quicklook" (default): what a real quick-look shows at about 0.5 km per pixel (`sar_scene`): IW/EW/stripmap
+  sub-swaths, fractal land texture with relief and towns, sea with wind texture, multi-looked speckle
+  (ENL 80-400), horizontal structures that are NOT RFI and never in the mask (noise-floor banding per burst,
+  bright/dark bursts, stepped take ends, range-aligned coastlines and oceanic fronts), a per-product
+  dB-to-8-bit stretch, and RFI stripes from `sar_rfi` (VH-dominant, equal or VV-dominant, tilted, varying
+  along and across, 1 row to tall blocks). The mask is exactly the pixels where RFI power was added and
+  the 8-bit image changed: `(with RFI != without RFI).any(channel) == mask`.
+- "legacy": the first recipe (`sar_legacy`), for reproducing results recorded on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
-from .quicklook import db_to_quicklook
+from .sar_legacy import legacy_patch
+from .sar_rfi import draw_stripes, exact_mask, rfi_power
+from .sar_scene import (
+    Swaths,
+    apply_stretch,
+    background_db,
+    db_to_power,
+    noise_floor,
+    product_stretch,
+    quicklook_speckle,
+    stepped_nodata,
+)
 
 SAR_SIZE = (340, 500)
 DEFAULT_RFI_STRENGTH_DB = (1.0, 25.0)
+RECIPES = ("quicklook", "legacy")
+GENERATOR_VERSION = 3
 # Seeds of the standard synthetic sets; disjoint by purpose (the test set is never trained or tuned on).
 SPLIT_SEEDS = {"train": 1000, "val": 2000, "test": 3000}
-# Per-channel statistics of generated patches (64 patches, seed 123), for input normalisation.
+# Per-channel statistics of generated patches (legacy recipe, 64 patches, seed 123), for input normalisation.
 SAR_MEAN = (0.49, 0.34)
 SAR_STD = (0.14, 0.12)
 
@@ -51,165 +58,44 @@ class SarPatch:
     rfi: np.ndarray
     land: np.ndarray
     ships: np.ndarray
-    seams: np.ndarray  # pixels within 2 columns of a sub-swath seam
+    seams: np.ndarray  # pixels next to a sub-swath seam
     nodata: np.ndarray
+    confounders: np.ndarray | None = None  # horizontal non-RFI structures (quicklook recipe)
+    stretch: np.ndarray | None = None  # float32 [2, 3]: (low dB, high dB, gamma) per channel (quicklook)
+    rfi_events: list[dict] = field(default_factory=list)  # one dict per stripe, see sar_rfi.draw_stripes
 
 
-def smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
-    """Gaussian random field with correlation length ~`scale` px, zero mean and unit std, float32."""
-    h, w = shape
-    coarse = rng.standard_normal((int(np.ceil(h / scale)) + 4, int(np.ceil(w / scale)) + 4))
-    field = ndimage.zoom(coarse, scale, order=3, prefilter=False)[:h, :w]
-    field = field - field.mean()
-    return (field / (field.std() + 1e-12)).astype(np.float32)
+def quicklook_patch(
+    seed_sequence: np.random.SeedSequence,
+    height: int,
+    width: int,
+    rfi_probability: float,
+    rfi_strength_db: tuple[float, float],
+) -> SarPatch:
+    """One patch of the quick-look recipe (module docstring)."""
+    background_rng, speckle_rng, rfi_rng, nodata_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(4))
+    swaths = Swaths(background_rng, (height, width))
+    bg = background_db(background_rng, swaths)
+    noise_vv, noise_vh, _ = noise_floor(background_rng, swaths)
+    clean = np.stack([db_to_power(bg.vv_db) + noise_vv, db_to_power(bg.vh_db) + noise_vh])
+    nodata = stepped_nodata(nodata_rng, swaths)
+    speckle = np.stack([quicklook_speckle(speckle_rng, (height, width)) for _ in range(2)])
+    clean_db = 10 * np.log10(clean * speckle)
+    stretch = product_stretch(background_rng, clean_db[0], clean_db[1], ~nodata)
+    image = np.stack([apply_stretch(clean_db[c], stretch[c]) for c in range(2)])
+    image[:, nodata] = 0
 
-
-def db_to_power(db: np.ndarray) -> np.ndarray:
-    return np.power(np.float32(10.0), np.asarray(db, dtype=np.float32) / np.float32(10.0))
-
-
-class SwathLayout:
-    """Sub-swath seams repeating every `spacing` columns from `offset`, tilted by `tilt` columns per row."""
-
-    def __init__(self, rng: np.random.Generator, shape: tuple[int, int]) -> None:
-        self.shape = shape
-        self.spacing = rng.uniform(500, 1200)
-        self.offset = rng.uniform(0, self.spacing)
-        self.tilt = rng.uniform(-0.04, 0.04)
-        h, w = shape
-        rows = np.arange(h, dtype=np.float32)[:, None] - h / 2
-        cols = np.arange(w, dtype=np.float32)[None, :]
-        shifted = cols - self.offset - self.tilt * rows  # [H, W]
-        self.index = np.floor(shifted / self.spacing).astype(np.int32)  # sub-swath number per pixel
-        self.position = (shifted / self.spacing - self.index).astype(np.float32)  # 0..1 across its sub-swath
-
-    def seam_pixels(self, half_width: int = 2) -> np.ndarray:
-        distance = np.minimum(self.position, 1 - self.position) * self.spacing
-        return distance <= half_width
-
-
-def sea_and_land_db(rng: np.random.Generator, layout: SwathLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Noise-free backscatter (VV dB, VH dB, land mask), each [H, W]."""
-    h, w = layout.shape
-    range_trend = rng.uniform(-3.0, -0.5) * np.arange(w, dtype=np.float32)[None, :] / max(w, 500)
-    wind = rng.uniform(0.3, 1.5) * smooth_field(rng, (h, w), rng.uniform(40, 120))
-    ripples = 0.4 * smooth_field(rng, (h, w), 10)
-    vv = rng.uniform(-20, -10) + range_trend + wind + ripples
-    vh = vv - rng.uniform(6, 10) + 0.5 * smooth_field(rng, (h, w), 30)
-
-    land = np.zeros((h, w), dtype=bool)
-    if rng.random() < 0.3:
-        direction = rng.uniform(0, 2 * np.pi)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        ramp = (np.cos(direction) * xx + np.sin(direction) * yy) / max(h, w)
-        coast = 3.0 * ramp + 0.8 * smooth_field(rng, (h, w), rng.uniform(60, 160))
-        land = coast > np.quantile(coast, 1 - rng.uniform(0.1, 0.6))
-        texture = 2.5 * smooth_field(rng, (h, w), rng.uniform(8, 20)) + 1.5 * smooth_field(rng, (h, w), 3)
-        land_vv = rng.uniform(-10, -5) + texture
-        vv = np.where(land, land_vv, vv)
-        vh = np.where(land, land_vv - rng.uniform(5, 8), vh)
-
-    gains = rng.normal(0, 0.8, size=8)  # per sub-swath gain offsets (dB)
-    step = gains[np.mod(layout.index, 8)]
-    return (vv + step).astype(np.float32), (vh + step + rng.normal(0, 0.3)).astype(np.float32), land
-
-
-def add_ships(rng: np.random.Generator, vv: np.ndarray, vh: np.ndarray, land: np.ndarray) -> np.ndarray:
-    """Add bright elongated blobs over sea to VV/VH power (in place); returns the ship mask."""
-    h, w = land.shape
-    ships = np.zeros((h, w), dtype=bool)
-    if rng.random() >= 0.5:
-        return ships
-    for _ in range(1 + rng.poisson(1.5)):
-        r, c = rng.integers(0, h), rng.integers(0, w)
-        if land[r, c]:
-            continue
-        length, width, angle = rng.uniform(2, 7), rng.uniform(0.8, 2), rng.uniform(0, np.pi)
-        radius = int(np.ceil(3 * length))
-        r0, r1, c0, c1 = max(r - radius, 0), min(r + radius + 1, h), max(c - radius, 0), min(c + radius + 1, w)
-        yy, xx = np.mgrid[r0:r1, c0:c1].astype(np.float32)
-        along = (xx - c) * np.cos(angle) + (yy - r) * np.sin(angle)
-        across = -(xx - c) * np.sin(angle) + (yy - r) * np.cos(angle)
-        blob = np.exp(-0.5 * ((along / length) ** 2 + (across / width) ** 2))
-        vv_peak = db_to_power(rng.uniform(-6, 3))
-        vv[r0:r1, c0:c1] += vv_peak * blob
-        vh[r0:r1, c0:c1] += vv_peak * db_to_power(-rng.uniform(3, 7)) * blob
-        ships[r0:r1, c0:c1] |= blob > 0.1
-    return ships
-
-
-def rfi_bands(
-    rng: np.random.Generator, layout: SwathLayout, valid_reference: np.ndarray, strength_db: tuple[float, float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """RFI power to add (VV, VH) and its mask, all [H, W]; every band lies in one sub-swath.
-
-    valid_reference: VH power of the patch, whose median sets the RFI level.
-    """
-    h, w = layout.shape
-    mask = np.zeros((h, w), dtype=bool)
-    level = np.zeros((h, w), dtype=np.float32)  # dB above the VH background, where mask
-    swaths, counts = np.unique(layout.index, return_counts=True)
-    target = rng.choice(swaths, p=counts / counts.sum())
-    in_swath = layout.index == target
-    for _ in range(min(1 + rng.poisson(1.0), 5)):
-        height = round(np.exp(rng.uniform(np.log(2), np.log(30))))
-        row0 = int(rng.integers(0, max(h - height, 0) + 1))
-        cols = np.flatnonzero(in_swath[row0 : row0 + height].any(axis=0))
-        if cols.size == 0:
-            continue
-        first, last = cols[0], cols[-1] + 1
-        if rng.random() < 0.5:  # only part of the sub-swath
-            span = last - first
-            keep = int(span * rng.uniform(0.3, 1.0))
-            first = first + int(rng.integers(0, span - keep + 1))
-            last = first + keep
-        band = np.zeros(w, dtype=bool)
-        band_level = np.zeros(w, dtype=np.float32)
-        event_db = rng.uniform(*strength_db)
-        dashed = rng.random() < 0.6
-        start = first
-        while start < last:
-            block = int(rng.uniform(10, 80)) if dashed else last - start
-            stop = min(start + block, last)
-            band[start:stop] = True
-            band_level[start:stop] = np.clip(event_db + rng.normal(0, 1.0), strength_db[0], None)
-            start = stop + (int(rng.uniform(5, 40)) if dashed else 0)
-        rows = slice(row0, row0 + height)
-        hit = band[None, :] & in_swath[rows]
-        mask[rows] |= hit
-        level[rows] = np.where(hit, band_level[None, :], level[rows])
-
-    reference = np.float32(np.median(valid_reference))
-    vh_power = np.where(mask, reference * (db_to_power(level) - 1), 0).astype(np.float32)
-    vv_power = vh_power * db_to_power(-rng.uniform(6, 12))
-    return vv_power, vh_power, mask
-
-
-def speckle(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Spatially correlated multiplicative speckle, mean 1, ENL about 4.4 (GRD-H)."""
-    single_look = rng.exponential(1.0, size=shape).astype(np.float32)
-    return ndimage.gaussian_filter(single_look, sigma=0.62)
-
-
-def staircase_nodata(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """No-data at one image edge (20 % of patches), with a staircase boundary; bool [H, W]."""
-    h, w = shape
-    nodata = np.zeros(shape, dtype=bool)
-    if rng.random() >= 0.2:
-        return nodata
-    side = rng.choice(["left", "right", "top", "bottom"], p=[0.35, 0.35, 0.15, 0.15])
-    along, across = (h, w) if side in ("left", "right") else (w, h)
-    depth0, slope = rng.uniform(5, 0.3 * across), rng.uniform(-0.4, 0.4)
-    boundary = np.empty(along, dtype=np.int64)
-    start = 0
-    while start < along:
-        stop = start + int(rng.uniform(10, 40))
-        boundary[start:stop] = int(np.clip(depth0 + slope * start, 1, across - 1))
-        start = stop
-    edge = np.arange(across)[None, :] < boundary[:, None]  # [along, across], True near the edge
-    if side in ("right", "bottom"):
-        edge = edge[:, ::-1]
-    return edge if side in ("left", "right") else edge.T
+    rfi, events = np.zeros((height, width), dtype=bool), []
+    if rfi_rng.random() < rfi_probability:
+        label, rbr, events = draw_stripes(rfi_rng, swaths.index, rfi_strength_db)
+        label[nodata] = 0
+        contaminated_db = 10 * np.log10((clean + rfi_power(label, rbr, clean)) * speckle)
+        contaminated = np.stack([apply_stretch(contaminated_db[c], stretch[c]) for c in range(2)])
+        contaminated[:, nodata] = 0
+        rfi = exact_mask(image, contaminated, label)
+        image = contaminated
+    truth = {"land": bg.land, "ships": bg.ships, "seams": swaths.seam_pixels(), "nodata": nodata}
+    return SarPatch(image, rfi, **truth, confounders=bg.confounders & ~nodata, stretch=stretch, rfi_events=events)
 
 
 def synthetic_patch(
@@ -218,29 +104,12 @@ def synthetic_patch(
     width: int,
     rfi_probability: float = 0.5,
     rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
+    recipe: str = "quicklook",
 ) -> SarPatch:
-    """One patch from its own seed sequence (see the module docstring for the recipe)."""
-    background_rng, speckle_rng, rfi_rng, nodata_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(4))
-    layout = SwathLayout(background_rng, (height, width))
-    vv_db, vh_db, land = sea_and_land_db(background_rng, layout)
-    vv, vh = db_to_power(vv_db), db_to_power(vh_db)
-    ships = add_ships(background_rng, vv, vh, land)
-
-    # Additive thermal noise: NESZ with scalloping towards each sub-swath's edges (VH banding at seams).
-    scallop = 1.0 + 2.0 * (layout.position - 0.5) ** 2
-    vv += db_to_power(background_rng.uniform(-32, -28)) * scallop
-    vh += db_to_power(background_rng.uniform(-29, -25)) * scallop
-
-    rfi = np.zeros((height, width), dtype=bool)
-    if rfi_rng.random() < rfi_probability:
-        rfi_vv, rfi_vh, rfi = rfi_bands(rfi_rng, layout, vh, rfi_strength_db)
-        vv, vh = vv + rfi_vv, vh + rfi_vh
-
-    nodata = staircase_nodata(nodata_rng, (height, width))
-    channels = [db_to_quicklook(10 * np.log10(power * speckle(speckle_rng, power.shape))) for power in (vv, vh)]
-    image = np.stack(channels)
-    image[:, nodata] = 0
-    return SarPatch(image=image, rfi=rfi & ~nodata, land=land, ships=ships, seams=layout.seam_pixels(), nodata=nodata)
+    """One patch from its own seed sequence (see the module docstring for the recipes)."""
+    if recipe == "legacy":
+        return SarPatch(**legacy_patch(seed_sequence, height, width, rfi_probability, rfi_strength_db))
+    return quicklook_patch(seed_sequence, height, width, rfi_probability, rfi_strength_db)
 
 
 def synthetic_sar_patches(
@@ -250,8 +119,9 @@ def synthetic_sar_patches(
     seed: int = 0,
     rfi_probability: float = 0.5,
     rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
+    recipe: str = "quicklook",
 ) -> list[SarPatch]:
-    """`n` patches with every truth mask; patch i depends only on (seed, i)."""
+    """`n` patches with every truth mask; patch i depends only on (seed, i, recipe)."""
     if n < 0 or height < 1 or width < 1:
         raise ValueError(f"need n >= 0 and a positive size, got n={n}, {height}x{width}")
     if not 0.0 <= rfi_probability <= 1.0:
@@ -259,8 +129,10 @@ def synthetic_sar_patches(
     low, high = rfi_strength_db
     if not 0 < low <= high:
         raise ValueError(f"rfi_strength_db must be a range (low, high) with 0 < low <= high, got {rfi_strength_db}")
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
     children = np.random.SeedSequence(seed).spawn(n)
-    return [synthetic_patch(child, height, width, rfi_probability, (low, high)) for child in children]
+    return [synthetic_patch(child, height, width, rfi_probability, (low, high), recipe) for child in children]
 
 
 def synthetic_sar(
@@ -270,12 +142,13 @@ def synthetic_sar(
     seed: int = 0,
     rfi_probability: float = 0.5,
     rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
+    recipe: str = "quicklook",
 ) -> tuple[np.ndarray, np.ndarray]:
     """`n` synthetic patches -> (images float32 [N, 2, H, W] in [0, 1], rfi_mask bool [N, H, W]).
 
     Channel 0 is VV, channel 1 VH; exact zeros are no-data. Deterministic for a seed; any size.
     """
-    patches = synthetic_sar_patches(n, height, width, seed, rfi_probability, rfi_strength_db)
+    patches = synthetic_sar_patches(n, height, width, seed, rfi_probability, rfi_strength_db, recipe)
     images = np.zeros((n, 2, height, width), dtype=np.float32)
     masks = np.zeros((n, height, width), dtype=bool)
     for i, patch in enumerate(patches):

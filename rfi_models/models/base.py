@@ -29,6 +29,23 @@ class Reconstruction:
     model_input: torch.Tensor
     mask: torch.Tensor | None = None
 
+    @property
+    def composite(self) -> torch.Tensor:
+        """[N, C, H, W] the standard MAE display: the reconstruction on hidden pixels, the input on visible ones
+        (the MAE's loss never trains its output on visible patches). The plain reconstruction for other models."""
+        if self.mask is None:
+            return self.image
+        return torch.where(self.mask[:, None], self.image, self.model_input)
+
+    def squared_error(self, x: torch.Tensor) -> torch.Tensor:
+        """[N] mean squared error against the clean images x [N, C, H, W], over the hidden pixels when there is a
+        mask (what the MAE predicted), else over every pixel."""
+        squared = (self.image - x) ** 2
+        if self.mask is None:
+            return squared.mean(dim=(1, 2, 3))
+        hidden = self.mask[:, None].expand_as(squared)
+        return (squared * hidden).sum(dim=(1, 2, 3)) / hidden.sum(dim=(1, 2, 3)).clamp_min(1)
+
 
 @dataclass
 class AutoencoderConfig:

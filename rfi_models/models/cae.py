@@ -7,7 +7,8 @@ restore the exact encoder sizes (so odd sizes such as 85 x 125 round-trip).
 
 Fixed on purpose: the study ended in a softmax over the 2 channels, which forces VV + VH = 1 at
 every pixel. Here the output is a per-channel sigmoid. The loss is the study's 1 - SSIM
-(11 x 11 Gaussian window, data range 1), optionally mixed with MSE through `ssim_weight`.
+(11 x 11 Gaussian window, data range 1), optionally mixed with MSE through `ssim_weight`, and computed over
+reflect-padded images when `ssim_padding` (the MNIST preset): unpadded windows leave the outer ring untrained.
 
 SAR preset: five stages, 340 x 500 -> 170 x 250 -> 85 x 125 (the study's size) -> 43 x 63 -> 22 x 32
 -> 11 x 16. The study flattened 85 x 125 maps into its dense layer; two more stages keep the dense
@@ -30,6 +31,8 @@ from ..data.synthetic_sar import SAR_MEAN, SAR_STD
 from .base import Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
+SSIM_WINDOW = 11
+
 
 @dataclass
 class CAEConfig(AutoencoderConfig):
@@ -38,6 +41,9 @@ class CAEConfig(AutoencoderConfig):
     dropout: float = 0.1
     negative_slope: float = 0.3  # Keras' LeakyReLU default, as in the study
     ssim_weight: float = 1.0  # loss = w * (1 - SSIM) + (1 - w) * MSE
+    # Reflect-pad both images by half the SSIM window before the loss, so every pixel is the centre of a window:
+    # without it pytorch_msssim's unpadded windows leave the outer ring of pixels almost untrained.
+    ssim_padding: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -59,7 +65,13 @@ class ConvAutoencoder(Autoencoder):
     config_class = CAEConfig
     presets: ClassVar[dict[str, CAEConfig]] = {
         "mnist": CAEConfig(
-            img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,), channels=(32, 64), latent_dim=64
+            img_size=(28, 28),
+            in_chans=1,
+            mean=(MNIST_MEAN,),
+            std=(MNIST_STD,),
+            channels=(32, 64),
+            latent_dim=64,
+            ssim_padding=True,
         ),
         "sar": CAEConfig(
             img_size=(340, 500),
@@ -133,4 +145,11 @@ class ConvAutoencoder(Autoencoder):
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         out = self(x)
         w = self.config.ssim_weight
-        return w * (1 - ssim(out, x, data_range=1.0, win_size=11)) + (1 - w) * F.mse_loss(out, x)
+        return w * (1 - self.loss_ssim(out, x)) + (1 - w) * F.mse_loss(out, x)
+
+    def loss_ssim(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """SSIM of the loss (11 x 11 Gaussian window, data range 1), over padded images when ssim_padding."""
+        if self.config.ssim_padding:
+            pad = (SSIM_WINDOW // 2,) * 4
+            out, x = F.pad(out, pad, mode="reflect"), F.pad(x, pad, mode="reflect")
+        return ssim(out, x, data_range=1.0, win_size=SSIM_WINDOW)

@@ -23,12 +23,14 @@ from torch import nn
 from .base import Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
+DAE_NOISE = 0.5  # the training corruption, and the one the app and the evaluation show
+
 
 @dataclass
 class DAEConfig(AutoencoderConfig):
     mean: tuple[float, ...] = (0.0,)
     std: tuple[float, ...] = (1.0,)
-    noise_factor: float = 0.5  # training corruption; reconstruct takes its own
+    noise_factor: float = DAE_NOISE  # training corruption; reconstruct takes its own
 
 
 @register_model

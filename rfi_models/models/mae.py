@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..data.mnist import MNIST_MEAN, MNIST_STD
 from ..data.synthetic_sar import SAR_MEAN, SAR_STD
 from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .layers import Block, sincos_position_embedding
 from .registry import register_model
 
 MAX_MASK_RATIO = 0.95
@@ -49,7 +49,10 @@ class MAEConfig(AutoencoderConfig):
     decoder_num_heads: int = 4
     mlp_ratio: float = 4.0
     norm_pix_loss: bool = False
-    train_mask_ratio: float = 0.75  # used by training_loss only; reconstruct takes its own ratio
+    train_mask_ratio: float = 0.75  # training_loss's ratio (and validation's); reconstruct takes its own
+    # When set, training_loss draws each batch's ratio uniformly from [low, high], so that every ratio in that
+    # range is in the training distribution (the app's slider covers it); None = always train_mask_ratio.
+    train_mask_ratio_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,70 +64,17 @@ class MAEConfig(AutoencoderConfig):
             if width % 4 or width % heads:
                 raise ValueError(f"width {width} must be divisible by 4 (sin-cos positions) and by {heads} heads")
         check_mask_ratio(self.train_mask_ratio)
+        if self.train_mask_ratio_range is not None:
+            low, high = self.train_mask_ratio_range = tuple(float(v) for v in self.train_mask_ratio_range)
+            check_mask_ratio(low)
+            check_mask_ratio(high)
+            if low > high:
+                raise ValueError(f"train_mask_ratio_range must be (low, high) with low <= high, got {(low, high)}")
 
 
 def check_mask_ratio(mask_ratio: float) -> None:
     if not 0.0 <= mask_ratio <= MAX_MASK_RATIO:
         raise ValueError(f"mask_ratio must be between 0.0 and {MAX_MASK_RATIO}, got {mask_ratio}")
-
-
-def sincos_position_embedding(dim: int, grid_h: int, grid_w: int) -> torch.Tensor:
-    """Fixed 2-D sin-cos embedding, [1 + grid_h * grid_w, dim], row-major, with a zero CLS row first.
-
-    Half of the dimensions encode the row, half the column (MAE's get_2d_sincos_pos_embed).
-    """
-
-    def one_axis(positions: torch.Tensor, axis_dim: int) -> torch.Tensor:
-        omega = 1.0 / 10000 ** (torch.arange(axis_dim // 2, dtype=torch.float64) / (axis_dim / 2))
-        angles = positions.double()[:, None] * omega[None, :]  # [L, axis_dim / 2]
-        return torch.cat([angles.sin(), angles.cos()], dim=1)
-
-    rows, cols = torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing="ij")
-    grid = torch.cat([one_axis(rows.flatten(), dim // 2), one_axis(cols.flatten(), dim // 2)], dim=1)
-    return torch.cat([torch.zeros(1, dim, dtype=torch.float64), grid]).float()
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention: fused by default, explicit weights on request."""
-
-    def __init__(self, dim: int, num_heads: int) -> None:
-        super().__init__()
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: [B, T, D] -> ([B, T, D], weights [B, heads, T, T] or None)."""
-        b, t, d = x.shape
-        qkv = self.qkv(x).reshape(b, t, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)  # each [B, heads, T, head_dim]
-        if return_weights:
-            weights = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
-            out = weights @ v
-        else:
-            weights = None
-            out = F.scaled_dot_product_attention(q, k, v)
-        out = out.transpose(1, 2).reshape(b, t, d)
-        return self.proj(out), weights
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block (timm's ViT Block without drop-path and layer scale)."""
-
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float) -> None:
-        super().__init__()
-        hidden = int(dim * mlp_ratio)
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
-
-    def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attended, weights = self.attn(self.norm1(x), return_weights)
-        x = x + attended
-        x = x + self.mlp(self.norm2(x))
-        return x, weights
 
 
 @dataclass
@@ -146,7 +96,14 @@ class MaskedAutoencoder(Autoencoder):
     name = "mae"
     config_class = MAEConfig
     presets: ClassVar[dict[str, MAEConfig]] = {
-        "mnist": MAEConfig(img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,), patch_size=(4, 4)),
+        "mnist": MAEConfig(
+            img_size=(28, 28),
+            in_chans=1,
+            mean=(MNIST_MEAN,),
+            std=(MNIST_STD,),
+            patch_size=(4, 4),
+            train_mask_ratio_range=(0.1, 0.9),
+        ),
         "sar": MAEConfig(
             img_size=(340, 500),
             in_chans=2,
@@ -360,6 +317,14 @@ class MaskedAutoencoder(Autoencoder):
             mask=pixel_mask,
         )
 
+    def training_mask_ratio(self, generator: torch.Generator | None = None) -> float:
+        """The mask ratio of one training batch: fixed, or drawn uniformly from train_mask_ratio_range."""
+        if self.config.train_mask_ratio_range is None:
+            return self.config.train_mask_ratio
+        low, high = self.config.train_mask_ratio_range
+        return low + (high - low) * float(torch.rand((), generator=generator))
+
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        loss, _, _ = self(x, self.config.train_mask_ratio, self.mask_noise(x.shape[0], generator=generator))
+        ratio = self.training_mask_ratio(generator)
+        loss, _, _ = self(x, ratio, self.mask_noise(x.shape[0], generator=generator))
         return loss
