@@ -20,7 +20,7 @@ def scene_overview(selection) -> None:
         stride = display_stride(scene.image.shape, max_side=800)
         picture = outline(false_colour(scene.image[:, ::stride, ::stride]), window, stride)
         with st.expander(f"Whole image: {window.describe()}", expanded=True):
-            st.image(picture, caption="the models' window (yellow); move it in the sidebar", width="content")
+            st.image(picture, caption="the models' window (magenta); move it in the sidebar", width="content")
             what_was_read(scene)
     elif scene is not None:
         what_was_read(scene)

@@ -19,12 +19,14 @@ import streamlit as st
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.gallery import (
     FAMILIES,
+    SEMI_SYNTHETIC_SIZE,
     CurrentImage,
     checkpoints_by_family,
     gallery_image,
     generated_image,
     real_scene,
     real_scenes,
+    semi_synthetic_image,
     short_name,
     windowed,
 )
@@ -47,7 +49,8 @@ UPLOAD_HELP = {
 }
 MAX_SEED = 10**6
 REAL = "Sentinel-1"  # the real quick-looks, when they are there
-SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", REAL, "upload", "generate"]}
+SEMI = "semi-synthetic"  # real backgrounds with injected RFI, when the real data is there
+SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", REAL, SEMI, "upload", "generate"]}
 
 
 def loaded_models(checkpoints: dict) -> dict:
@@ -106,7 +109,7 @@ def draw_sidebar() -> Selection:
                              key=f"{domain}_{family}")  # fmt: skip
         checkpoints[family] = folder / name
 
-    sources = [s for s in SOURCES[domain] if s != REAL or real_scenes()]
+    sources = [s for s in SOURCES[domain] if s not in (REAL, SEMI) or real_scenes()]
     wanted_source = query_default("source", str, "gallery")
     source = bar.radio("Image source", sources, horizontal=True, key=f"{domain}_source",
                        index=sources.index(wanted_source) if wanted_source in sources else 0)  # fmt: skip
@@ -140,6 +143,13 @@ def image_of_source(source: str, domain: str, problems: list[str]) -> CurrentIma
         )
         st.query_params["image"] = int(index)
         return gallery_image(domain, int(index))
+    if source == SEMI:
+        last = SEMI_SYNTHETIC_SIZE - 1
+        index = bar.number_input("Semi-synthetic patch (real background, injected RFI)", 0, last,
+                                 query_default("semi", int, 0, 0, last), key="semi_image")  # fmt: skip
+        st.query_params["semi"] = int(index)
+        with st.spinner("Making the semi-synthetic patches (once)…"):
+            return semi_synthetic_image(int(index))
     if source == REAL:
         names = real_scenes()
         wanted = query_default("scene", str, names[0])

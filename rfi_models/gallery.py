@@ -13,13 +13,14 @@ import numpy as np
 
 from .checkpoint import find_checkpoints
 from .data import load_mnist_sample, synthetic_sar_patches
+from .data.semisynthetic import data_root, semi_synthetic
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
 from .io import ReadInfo, read_input
 from .names import FAMILIES
 from .window import Window, crop
 
 SAR_GALLERY_SIZE = 120  # the synthetic test patches of the precomputed SAR latent map
-REAL_SCENES = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentinel1" / "quicklooks"
+SEMI_SYNTHETIC_SIZE = 12  # semi-synthetic test patches: real backgrounds, injected RFI
 REAL_SCENE_SOURCES = {  # product name prefix -> where the quick-look was published (see PROVENANCE.md there)
     "S1A_IW_GRDH": "pyroSAR test data (MIT)",
     "S1A_EW_GRDM": "stactools-packages/sentinel1 test data (Apache-2.0)",
@@ -75,9 +76,14 @@ def uploaded_image(data: bytes, name: str, domain: str) -> CurrentImage:
     return CurrentImage(reading.image, f"upload {name}", info=reading.info)
 
 
+def real_scenes_folder() -> Path:
+    return data_root() / "quicklooks"
+
+
 def real_scenes() -> list[str]:
     """The names of the real Sentinel-1 quick-looks beside the repository ([] when the folder is absent)."""
-    return sorted(p.name for p in REAL_SCENES.glob("*.png")) if REAL_SCENES.is_dir() else []
+    folder = real_scenes_folder()
+    return sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
 
 
 def short_name(name: str) -> str:
@@ -95,9 +101,24 @@ def attribution(name: str) -> str:
 @lru_cache(maxsize=8)
 def real_scene(name: str) -> CurrentImage:
     """A real Sentinel-1 quick-look by file name: real background, no visible RFI, truth unknown."""
-    reading = read_input(REAL_SCENES / name, "sar")
+    reading = read_input(real_scenes_folder() / name, "sar")
     label = f"real Sentinel-1 (no visible RFI) {short_name(name)}"
     return CurrentImage(reading.image, label, info=reading.info.with_notes(attribution(name)))
+
+
+@lru_cache(maxsize=1)
+def semi_synthetic_patches():
+    """The semi-synthetic test patches (seed 0), every one with injected RFI: about 0.5 s each, made once."""
+    return semi_synthetic("test", SEMI_SYNTHETIC_SIZE, rfi_probability=1.0)
+
+
+def semi_synthetic_image(index: int) -> CurrentImage:
+    """Semi-synthetic patch `index`: a real RFI-free background (quick-look or BigEarthNet-S1) with injected RFI,
+    whose mask is known exactly."""
+    patches = semi_synthetic_patches()
+    index = int(np.clip(index, 0, SEMI_SYNTHETIC_SIZE - 1))
+    label = f"semi-synthetic SAR #{index} (real background {patches.scene_ids[index]}, injected RFI)"
+    return CurrentImage(patches.images[index], label, patches.masks[index])
 
 
 def windowed(scene: CurrentImage, window: Window) -> CurrentImage:

@@ -62,24 +62,26 @@ def crop(image: np.ndarray, window: Window) -> np.ndarray:
 
 
 def best_window(scores: np.ndarray, size: tuple[int, int]) -> Window:
-    """The window of `size` with the highest mean score (NaN counts as 0), searched over every position."""
+    """The window of `size` with the highest mean score (NaN counts as 0), searched over every position; of windows
+    scoring alike (a stripe fits in many), the one in the middle of them, so that what scores is centred."""
     height, width = scores.shape
     rows, cols = min(size[0], height), min(size[1], width)
     table = np.zeros((height + 1, width + 1))
     table[1:, 1:] = np.nan_to_num(scores.astype(np.float64)).cumsum(0).cumsum(1)
     sums = table[rows:, cols:] - table[:-rows, cols:] - table[rows:, :-cols] + table[:-rows, :-cols]
-    top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    best = np.argwhere(sums >= sums.max() - 1e-9 * max(abs(sums.max()), 1.0))
+    top, left = best[np.argmin(((best - best.mean(axis=0)) ** 2).sum(axis=1))]
     return place_window((height, width), size, int(top), int(left))
 
 
-def outline(picture: np.ndarray, window: Window, stride: int = 1, colour=(255, 255, 0)) -> np.ndarray:
+def outline(picture: np.ndarray, window: Window, stride: int = 1, colour=(255, 0, 255)) -> np.ndarray:
     """A uint8 RGB picture of the whole image (every `stride`-th pixel) with the window's border drawn on it."""
     out = picture.copy()
     height, width = out.shape[:2]
     top, left = window.top // stride, window.left // stride
     bottom = min(height, (window.top + min(window.height, window.image_shape[0])) // stride) - 1
     right = min(width, (window.left + min(window.width, window.image_shape[1])) // stride) - 1
-    thick = max(1, min(height, width) // 150)
+    thick = max(2, min(height, width) // 150)
     out[top : top + thick, left : right + 1] = colour
     out[max(bottom - thick + 1, 0) : bottom + 1, left : right + 1] = colour
     out[top : bottom + 1, left : left + thick] = colour

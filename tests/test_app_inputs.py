@@ -79,10 +79,10 @@ def test_moving_the_window_updates_the_pages_and_the_url():
 
 @pytest.mark.skipif(not real_scenes(), reason="needs ../shared/data/sentinel1/quicklooks")
 def test_a_real_quicklook_upload_renders_every_page():
-    from rfi_models.gallery import REAL_SCENES
+    from rfi_models.gallery import real_scenes_folder
 
     name = next(n for n in real_scenes() if "_S4_" in n)  # 721 x 504: taller than the window
-    app = upload(sar_app(), name, (REAL_SCENES / name).read_bytes())
+    app = upload(sar_app(), name, (real_scenes_folder() / name).read_bytes())
     seen = render(app)
     assert "quick-look PNG · HH / HV · 721 x 504 px" in seen["views/reconstruction.py"]
     assert "of the 721 x 504 image" in seen["views/explain.py"]
@@ -114,3 +114,15 @@ def test_a_shared_url_restores_the_window():
     shared.run()
     shared.switch_page("views/reconstruction.py").run()
     assert not shared.exception and "rows 7-346, columns 3-502 of the 510 x 522 image" in captions(shared)
+
+
+@pytest.mark.skipif(not real_scenes(), reason="needs ../shared/data/sentinel1")
+def test_the_gallery_has_semi_synthetic_patches_with_known_rfi():
+    app = sar_app()
+    app.sidebar.radio(key="sar_source").set_value("semi-synthetic").run()
+    app.sidebar.number_input(key="semi_image").set_value(2).run()
+    app.switch_page("views/detection.py").run()
+    assert not app.exception and not app.error
+    text = captions(app)
+    assert "semi-synthetic SAR #2 (real background" in text and "true RFI outlined" in text
+    assert app.query_params["semi"] in (["2"], "2")
