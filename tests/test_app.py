@@ -120,7 +120,8 @@ def test_upload_of_a_digit_photo(checkpoints):
     digit = 255 - np.kron(load_mnist_sample()[0][5], np.ones((4, 4), np.uint8))  # 112 x 112, dark on light
     app.sidebar.file_uploader(key="mnist_upload").upload("digit.png", png_bytes(digit), "image/png").run()
     assert not app.exception and not app.error
-    assert "upload digit.png" in app.caption[0].value
+    assert any("upload digit.png" in caption.value for caption in app.caption)
+    assert any("PNG · grey · 112 x 112 px" in caption.value for caption in app.caption)  # what was read
 
 
 def test_bad_upload_shows_a_message_and_the_app_keeps_serving(checkpoints):
