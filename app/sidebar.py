@@ -24,6 +24,7 @@ from rfi_models.gallery import (
     checkpoints_by_family,
     gallery_image,
     generated_image,
+    mask_ratio_note,
     real_scene,
     real_scenes,
     semi_synthetic_image,
@@ -126,6 +127,8 @@ def draw_sidebar() -> Selection:
                       help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
     ratio = query_default("mask", float, 0.75, 0.0, 0.95)
     mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, ratio, 0.05, key="mask_ratio")
+    if "mae" in checkpoints and (note := mask_ratio_note(checkpoints["mae"], mask_ratio)):
+        bar.caption(note)
     url_seed = query_default("seed", int, 0, 0, MAX_SEED)
     seed = int(bar.number_input("Mask / noise seed", 0, MAX_SEED, url_seed, key="seed"))
     st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})

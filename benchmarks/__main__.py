@@ -15,7 +15,7 @@ from pathlib import Path
 from rfi_models.data import load_mnist_sample
 from rfi_models.runtime import keep_large_blocks
 
-from . import cold_start, interactive, placement, scene, training
+from . import cold_start, interactive, placement, scene, screening, training
 from .timing import machine, use_benchmark_threads
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -40,13 +40,16 @@ TARGETS = {
     "mnist_ig_ms": Target("MNIST image: Integrated Gradients, 32 steps, slowest model", 150),
     "sar_interact_ms": Target("340x500 SAR patch: 3 reconstructions + MAE rollout", 300),
     "sar_ig_ms": Target("340x500 SAR patch: Integrated Gradients, 32 steps, slowest model", 2000),
-    "scene_mpx_per_s": Target(f"RFI detection, {SCENE_SIZE}x{SCENE_SIZE} scene, file to mask file", 1.0, True),
+    "scene_mpx_per_s": Target(f"RFI detection, {SCENE_SIZE}x{SCENE_SIZE} scene, file to mask file", 4.0, True),
     "scene_peak_rss_mb": Target(f"peak RSS of that run (also {LARGE_SCENE_SIZE}x{LARGE_SCENE_SIZE})", 2048),
+    "screen_speedup_2_workers": Target(
+        f"screening {screening.SCENES} scenes of {screening.SIZE}x{screening.SIZE}: 2 workers over 1", 1.7, True
+    ),
     "place_ms": Target("place 1 new sample in a 10,000-point map + 10 neighbours", 100),
     "cold_start_s": Target("app launch to first page rendered (headless Chromium)", 5),
     "train_ratio_vs_transformers": Target("MAE training img/s / transformers ViTMAE img/s", 2.0, True),
 }
-GROUPS = ("interactive", "scene", "placement", "cold_start", "training")
+GROUPS = ("interactive", "scene", "screening", "placement", "cold_start", "training")
 
 
 def run_interactive(repeats: int, results: dict, details: dict) -> None:
@@ -68,9 +71,17 @@ def run_scene(repeats: int, results: dict, details: dict) -> None:
             "peak_rss_mb": run.peak_rss_mb,
             "peak_anonymous_mb": run.peak_anonymous_mb,
         }
+    bfloat16 = scene.scene_benchmark(SCENE_SIZE, max(1, repeats // 3), precision="bfloat16")
+    details[f"scene_{SCENE_SIZE}_bfloat16"] = {"seconds": bfloat16.seconds, "mpx_per_s": bfloat16.mpx_per_s}
     results["scene_mpx_per_s"] = details[f"scene_{SCENE_SIZE}"]["mpx_per_s"]
     results["scene_peak_rss_mb"] = details[f"scene_{SCENE_SIZE}"]["peak_rss_mb"]
     details["detector"] = f"{scene.DEFAULT_DETECTOR.name}, score 'rfi' (the CLI default), calibrated threshold"
+
+
+def run_screening(repeats: int, results: dict, details: dict) -> None:
+    run = screening.screening_benchmark()
+    results["screen_speedup_2_workers"] = run["speedup"]
+    details["screening"] = run
 
 
 def run_placement(repeats: int, results: dict, details: dict) -> None:
@@ -94,6 +105,7 @@ def run_training(repeats: int, results: dict, details: dict) -> None:
 RUNNERS = {
     "interactive": run_interactive,
     "scene": run_scene,
+    "screening": run_screening,
     "placement": run_placement,
     "cold_start": run_cold_start,
     "training": run_training,

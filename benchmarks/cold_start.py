@@ -8,53 +8,14 @@ is shown and Streamlit reports that the script is no longer running.
 
 from __future__ import annotations
 
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app" / "streamlit_app.py"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+from .app_server import CHROMIUM, free_port, launch_app, launch_chromium, wait_until_serving
+
 TITLE = "MAE vs CAE vs DAE"
 RENDERED = "[data-testid='stApp'][data-test-script-state='notRunning']"
 TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def launch_app(port: int) -> subprocess.Popen:
-    """`streamlit run app/streamlit_app.py` headless on `port`, with the environment's streamlit script."""
-    command = [
-        str(Path(sys.executable).parent / "streamlit"), "run", str(APP), "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_until_serving(port: int, server: subprocess.Popen, deadline: float) -> None:
-    """Poll the health endpoint every 20 ms until the server answers."""
-    while time.perf_counter() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited with code {server.returncode} before serving")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError("the app did not start serving in time")
 
 
 def one_cold_start(browser) -> float:
@@ -83,7 +44,7 @@ def cold_start_seconds(repeats: int, warmup: int = 1) -> float:
     if not CHROMIUM.exists():
         raise FileNotFoundError(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             for _ in range(warmup):
                 one_cold_start(browser)

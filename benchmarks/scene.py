@@ -54,13 +54,13 @@ def write_scene(path: Path, size: int, seed: int = 0) -> Path:
     return path
 
 
-def detect_once(scene: Path, checkpoint: Path, workdir: Path) -> tuple[float, float, float]:
+def detect_once(scene: Path, checkpoint: Path, workdir: Path, precision: str = "float32") -> tuple[float, float, float]:
     """Run the detection CLI once under `peak_memory`; returns wall seconds, peak RSS in MB and peak anonymous
     memory in MB. The peak RSS (the kernel's, exact) includes the pages of the memory-mapped scene and score
     files that the run has touched; the anonymous part (sampled) does not."""
     detect = [
         sys.executable, "-m", "rfi_models.detect", str(scene), "--checkpoint", str(checkpoint),
-        "--out", str(workdir / "mask.png"), "--scores", str(workdir / "scores.npy"),
+        "--out", str(workdir / "mask.png"), "--scores", str(workdir / "scores.npy"), "--precision", precision,
     ]  # fmt: skip
     report = workdir / "run.json"
     env = os.environ | {"OMP_NUM_THREADS": str(TORCH_THREADS)}
@@ -75,14 +75,16 @@ def detect_once(scene: Path, checkpoint: Path, workdir: Path) -> tuple[float, fl
     return result["seconds"], result["peak_rss_mb"], result["peak_anonymous_mb"]
 
 
-def scene_benchmark(size: int, repeats: int, warmup: int = 1, checkpoint: Path = DEFAULT_DETECTOR) -> SceneRun:
+def scene_benchmark(
+    size: int, repeats: int, warmup: int = 1, checkpoint: Path = DEFAULT_DETECTOR, precision: str = "float32"
+) -> SceneRun:
     """Write a size x size scene to a temporary folder and detect RFI in it `warmup` + `repeats` times."""
     with tempfile.TemporaryDirectory(prefix="rfi_bench_") as folder:
         workdir = Path(folder)
         scene = write_scene(workdir / "scene.npy", size)
         for _ in range(warmup):
-            detect_once(scene, checkpoint, workdir)
-        runs = [detect_once(scene, checkpoint, workdir) for _ in range(repeats)]
+            detect_once(scene, checkpoint, workdir, precision)
+        runs = [detect_once(scene, checkpoint, workdir, precision) for _ in range(repeats)]
     return SceneRun(
         size, statistics.median(run[0] for run in runs), max(run[1] for run in runs), max(run[2] for run in runs)
     )

@@ -26,7 +26,7 @@ import tifffile
 from tqdm import tqdm
 
 from .analysis.anomaly import METHODS
-from .analysis.detector import Detector
+from .analysis.detector import DEFAULT_PRECISION, PRECISIONS, Detector
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
 from .checkpoint import CheckpointError
@@ -75,7 +75,7 @@ def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
     return flagged
 
 
-def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray) -> None:
+def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray, threads: int = 1) -> None:
     """Score `scene` into the mapped `scores`, with a progress bar over tiles, releasing mapped pages as it goes."""
     _, height, width = scene.shape
     tiles = count_tiles((height, width), detector.tile)
@@ -87,8 +87,21 @@ def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray) -> None:
             if bar.n // tiles_per_row > (bar.n - n) // tiles_per_row:  # a row of tiles is done: drop its pages
                 release_mapped_pages(scene, scores)
 
-        detector.score(scene, out=scores, to_unit=to_unit, progress=advance)
+        detector.score(scene, out=scores, to_unit=to_unit, progress=advance, threads=threads)
     scores.flush()
+
+
+def one_torch_thread_per_task(threads: int | None) -> int:
+    """Set torch to 1 thread and return how many tasks to run side by side (default: torch's thread count).
+
+    The detector's tensors are small: two single-threaded rows of tiles keep two cores busier than one row
+    on two threads, whose parallel sections are too short to pay for their synchronisation.
+    """
+    import torch
+
+    tasks = max(1, threads or torch.get_num_threads())
+    torch.set_num_threads(1)
+    return tasks
 
 
 def detect(args: argparse.Namespace) -> str:
@@ -101,11 +114,11 @@ def detect(args: argparse.Namespace) -> str:
     if args.checkpoint == "baseline":
         detector = Detector.baseline(args.threshold)
     else:
-        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold)
+        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=args.precision)
     _, height, width = scene.shape
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
         scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
-        score_scene(detector, scene, to_unit, scores)
+        score_scene(detector, scene, to_unit, scores, args.threads)
         flagged = write_mask(scores, detector.threshold, mask_partial)
         del scores
     return (
@@ -124,8 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scores", required=True, help="score map file (.npy, float32 [H, W])")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
     parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                        help=f"of a model's matrix products (default {DEFAULT_PRECISION}; see the README)")  # fmt: skip
+    parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "
+                        "(default: torch's thread count, i.e. the cores or OMP_NUM_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)
     keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
+    args.threads = one_torch_thread_per_task(args.threads)
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import find_checkpoints
+from .checkpoint import find_checkpoints, read_checkpoint_info
 from .data import load_mnist_sample, synthetic_sar_patches
 from .data.semisynthetic import data_root, semi_synthetic
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
@@ -128,10 +128,23 @@ def windowed(scene: CurrentImage, window: Window) -> CurrentImage:
 
 
 def checkpoints_by_family(folder: str | Path, domain: str) -> tuple[dict[str, list[Path]], list[str]]:
-    """The checkpoint files of `folder` for `domain`, grouped by family, and the problems with unreadable ones."""
+    """The checkpoint files of `folder` for `domain`, grouped by family (the shipped `<family>_<domain>` first, the
+    default), and the problems with unreadable ones."""
     found, problems = find_checkpoints(folder)
     grouped: dict[str, list[Path]] = {family: [] for family in FAMILIES}
     for path, info in found:
         if info["domain"] == domain and info["architecture"] in grouped:
             grouped[info["architecture"]].append(path)
+    for family, paths in grouped.items():
+        paths.sort(key=lambda path: (path.stem != f"{family}_{domain}", path.name))
     return grouped, problems
+
+
+def mask_ratio_note(checkpoint: str | Path, ratio: float) -> str | None:
+    """A warning when `ratio` lies outside the mask ratios the MAE `checkpoint` was trained at (metadata only)."""
+    config = read_checkpoint_info(checkpoint)["config"]
+    low, high = config.get("train_mask_ratio_range") or (config["train_mask_ratio"],) * 2
+    if low - 1e-9 <= ratio <= high + 1e-9:
+        return None
+    trained = f"at {low:.2f} only" if low == high else f"across {low:.2f}-{high:.2f}"
+    return f"This MAE was trained {trained}: at {ratio:.2f} it works outside what it learned."

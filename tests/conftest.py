@@ -16,4 +16,17 @@ def sample_batch(model, n=2, seed=0):
     return torch.rand(n, c.in_chans, *c.img_size, generator=torch.Generator().manual_seed(seed))
 
 
+# The smallest configs of each family that keep every part (two MAE blocks, two CAE stages): built in milliseconds.
+TINY = {
+    "mae": dict(embed_dim=16, depth=2, num_heads=2, decoder_embed_dim=8, decoder_depth=1, decoder_num_heads=2),
+    "cae": dict(channels=(4, 8), latent_dim=8),
+    "dae": {},
+}
+
+
+def tiny_model(name: str, preset: str = "mnist", **overrides):
+    """A TINY model of family `name` for `preset`'s images, in eval mode; `overrides` change config fields."""
+    return rfi_models.create_model(name, preset, **(TINY[name] | overrides)).eval()
+
+
 ALL_MODELS = [(name, preset) for name in rfi_models.list_models() for preset in rfi_models.list_presets(name)]

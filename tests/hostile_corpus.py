@@ -63,10 +63,13 @@ def forbid_unpickling(monkeypatch) -> None:
 
 
 class PicklePayload:
-    """Unpickling this creates PICKLE_MARKER."""
+    """Unpickling this creates the file `marker` (PICKLE_MARKER unless given)."""
+
+    def __init__(self, marker: Path = PICKLE_MARKER) -> None:
+        self.marker = marker
 
     def __reduce__(self):
-        return (open, (str(PICKLE_MARKER), "w"))
+        return (open, (str(self.marker), "w"))
 
 
 # ------------------------------------------------------------------------------------------- encoders

@@ -1,50 +1,39 @@
-"""A real app server and Debian's Chromium for the browser tests (no test here: nothing is skipped on import)."""
+"""A real app server and Debian's Chromium for the browser tests (no test here: nothing is skipped on import);
+the launching itself is shared with the cold-start benchmark (benchmarks/app_server.py)."""
 
 from __future__ import annotations
 
 import importlib
 import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+from benchmarks.app_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    free_port,
+    launch_app,
+    launch_chromium,
+    wait_until_serving,
+)
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "free_port", "launch_chromium", "playwright_or_skip", "start_server"]
 
 
 def start_server(port: int, timeout: float = 90.0) -> subprocess.Popen:
     """`streamlit run` headless on the shipped checkpoints; returns once the health endpoint answers."""
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"), "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
     env = os.environ | {"RFI_MODELS_CHECKPOINTS": str(ROOT / "checkpoints")}
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError(f"streamlit did not start: {server.stderr.read().decode(errors='replace')[-2000:]}")
+    server = launch_app(port, env=env, stderr=subprocess.PIPE)
+    try:
+        wait_until_serving(port, server, time.perf_counter() + timeout, poll_s=0.5)
+    except (RuntimeError, TimeoutError):
+        server.kill()
+        said = server.stderr.read().decode(errors="replace")[-2000:]
+        raise RuntimeError(f"streamlit did not start: {said}") from None
+    return server
 
 
 def playwright_or_skip(api: str):

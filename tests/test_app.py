@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY
 from hostile_corpus import hostile_files
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -21,18 +22,6 @@ from rfi_models.data import load_mnist_sample
 
 APP = "../app/streamlit_app.py"
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "mae": dict(embed_dim=16, depth=1, num_heads=2, decoder_embed_dim=8, decoder_depth=1, decoder_num_heads=2),
-    "cae": dict(channels=(4, 4), latent_dim=8),
-    "dae": {},
-}
-
-
-SAR_TINY = {
-    "mae": dict(TINY["mae"]),
-    "cae": dict(channels=(4, 4), latent_dim=8),
-    "dae": {},
-}
 
 
 def write_tiny_checkpoints(folder, domain: str, overrides_by_family: dict, **info) -> None:
@@ -52,7 +41,7 @@ def checkpoints(tmp_path, monkeypatch):
 def sar_checkpoints(checkpoints):
     """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
     thresholds = {f"rfi_threshold_{method}": 0.01 for method in ("rfi", "error", "ssim")}
-    write_tiny_checkpoints(checkpoints, "sar", SAR_TINY, metrics=thresholds)
+    write_tiny_checkpoints(checkpoints, "sar", TINY, metrics=thresholds)
     (checkpoints / "results.json").write_text(json.dumps({"sar": {"baseline": {"threshold": 6.0}}}))
     return checkpoints
 

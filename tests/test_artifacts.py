@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hostile_corpus import forbid_unpickling
+from hostile_corpus import PicklePayload, forbid_unpickling
 from safetensors.torch import save_file
 
 import rfi_models
@@ -20,19 +20,9 @@ from rfi_models.manifest import main as manifest_main
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
-class Payload:
-    """Unpickling this creates the file `marker`."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 @pytest.fixture
 def marker(tmp_path):
-    """The file a Payload would create: it must not exist after the test."""
+    """The file a PicklePayload would create: it must not exist after the test."""
     path = tmp_path / "payload_was_executed"
     yield path
     assert not path.exists()
@@ -63,16 +53,20 @@ def flip_byte(path: Path, offset: int) -> None:
 
 
 # ------------------------------------------------------------------------------------------- no pickle
-def test_a_torch_save_file_renamed_to_safetensors_is_refused_unexecuted(tmp_path, marker):
+@pytest.mark.parametrize("writer", ["torch.save", "pickle.dumps"])
+def test_a_pickle_renamed_to_safetensors_is_refused_unexecuted(tmp_path, marker, writer):
     path = tmp_path / "evil.safetensors"
-    torch.save({"state_dict": small_model().state_dict(), "extra": Payload(marker)}, path)
+    if writer == "torch.save":
+        torch.save({"state_dict": small_model().state_dict(), "extra": PicklePayload(marker)}, path)
+    else:
+        path.write_bytes(pickle.dumps({"state_dict": PicklePayload(marker)}))
     with pytest.raises(CheckpointError, match="not a readable safetensors checkpoint"):
         load_checkpoint(path)
 
 
 def test_pickles_inside_a_safetensors_file_are_never_executed(tmp_path, marker, no_unpickling):
     """A pickle as metadata text, as the whole rfi_models document, and as an extra tensor's bytes."""
-    payload = pickle.dumps(Payload(marker)).decode("latin-1")
+    payload = pickle.dumps(PicklePayload(marker)).decode("latin-1")
     good = save_checkpoint(small_model(), tmp_path / "good.safetensors", domain="mnist")
     carrier = tmp_path / "carrier.safetensors"
     save_file(tensors_of(small_model()), str(carrier), metadata={**metadata_of(good), "payload": payload})
@@ -85,7 +79,7 @@ def test_pickles_inside_a_safetensors_file_are_never_executed(tmp_path, marker, 
         load_checkpoint(document)
 
     extra = tmp_path / "extra.safetensors"
-    pickled = torch.frombuffer(bytearray(pickle.dumps(Payload(marker))), dtype=torch.uint8)
+    pickled = torch.frombuffer(bytearray(pickle.dumps(PicklePayload(marker))), dtype=torch.uint8)
     save_file({**tensors_of(small_model()), "payload": pickled}, str(extra), metadata=metadata_of(good))
     with pytest.raises(CheckpointError, match=r"weights do not match the dae config .*unexpected payload"):
         load_checkpoint(extra)
@@ -115,6 +109,8 @@ def test_metadata_describing_a_giant_model_is_refused_before_allocating(tmp_path
         ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
         (json.dumps({"format": 1, "architecture": "dae", "config": {}, "domain": "cifar"}), "unknown domain"),
         (json.dumps({"format": 1, "architecture": "dae", "config": {"in_chans": -3}, "domain": "mnist"}), "rebuild"),
+        (json.dumps({"format": 1, "architecture": "vae", "config": {}, "domain": "mnist"}), "cannot rebuild"),
+        (json.dumps({"format": 99, "architecture": "dae", "config": {}, "domain": "mnist"}), "unsupported checkpoint"),
     ],
 )
 def test_malformed_metadata_is_a_checkpoint_error(tmp_path, metadata, message):

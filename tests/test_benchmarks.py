@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import interactive, placement, scene
+from benchmarks import interactive, placement, scene, screening
 from benchmarks.__main__ import RESULTS, TARGETS, Target, table
 from rfi_models.data import load_mnist_sample
 from rfi_models.names import FAMILIES
@@ -35,6 +35,12 @@ def test_scene_file_and_end_to_end_detection(tmp_path):
     run = scene.scene_benchmark(400, repeats=1, warmup=0)
     assert run.size == 400 and run.seconds > 0 and run.mpx_per_s > 0
     assert run.peak_rss_mb > 0 and 0 < run.peak_anonymous_mb <= run.peak_rss_mb
+
+
+def test_screening_with_one_and_two_workers():
+    run = screening.screening_benchmark(scenes=2, size=400)
+    assert run["scenes"] == 2 and run["seconds_1_workers"] > 0 and run["seconds_2_workers"] > 0
+    assert run["speedup"] == run["seconds_1_workers"] / run["seconds_2_workers"]
 
 
 def test_placement_in_a_small_map(mnist_models):

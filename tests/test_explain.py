@@ -3,20 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_model
 
-import rfi_models
 from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, ScalarTarget, attribute, heatmap
 from rfi_models.analysis.map_scores import deletion_area, deletion_curve, map_auc
 from rfi_models.analysis.rollout import attention_rollout, cls_attention, rollout
-
-
-def tiny(name, **overrides):
-    small = {
-        "mae": dict(embed_dim=16, depth=2, num_heads=2, decoder_embed_dim=8, decoder_depth=1, decoder_num_heads=2),
-        "cae": dict(channels=(4, 8), latent_dim=8),
-        "dae": {},
-    }[name]
-    return rfi_models.create_model(name, "mnist", **(small | overrides)).eval()
 
 
 def test_rollout_of_identity_attention_is_uniform():
@@ -40,7 +31,7 @@ def test_rollout_rows_sum_to_one_and_keep_cls():
 
 @pytest.mark.parametrize("ratio", [0.0, 0.5, 0.9])
 def test_model_with_uniform_attention_gives_a_uniform_map_on_the_visible_grid(ratio):
-    model = tiny("mae")
+    model = tiny_model("mae")
     with torch.no_grad():
         for block in model.blocks:
             block.attn.qkv.weight.zero_()
@@ -54,7 +45,7 @@ def test_model_with_uniform_attention_gives_a_uniform_map_on_the_visible_grid(ra
 
 
 def test_raw_cls_attention_of_a_block_and_head():
-    model = tiny("mae")
+    model = tiny_model("mae")
     grid = cls_attention(model, torch.rand(1, 1, 28, 28), block=1, head=0, mask_ratio=0.5)
     assert np.nansum(grid.values) < 1.0  # the CLS token also attends to itself
     with pytest.raises(ValueError, match="block must be"):
@@ -66,7 +57,7 @@ def test_raw_cls_attention_of_a_block_and_head():
 def test_targets_give_one_scalar_per_sample(name, target):
     region = np.zeros((28, 28), bool)
     region[10:20, 10:20] = True
-    forward = ScalarTarget(tiny(name), target, mask_ratio=0.5, region=region)
+    forward = ScalarTarget(tiny_model(name), target, mask_ratio=0.5, region=region)
     x = torch.rand(3, 1, 28, 28)
     assert forward(x, x[:1]).shape == (3,)
 
@@ -87,7 +78,7 @@ def model_fingerprint(model):
 @pytest.mark.parametrize("name", ["mae", "cae", "dae"])
 @pytest.mark.parametrize("method", ATTRIBUTION_METHODS)
 def test_attributions_leave_the_model_unchanged(name, method):
-    model = tiny(name)
+    model = tiny_model(name)
     before = model_fingerprint(model)
     result = attribute(
         model, torch.rand(1, 1, 28, 28), method, "reconstruction_error", mask_ratio=0.5, steps=4, samples=2
@@ -108,7 +99,7 @@ def test_map_auc_and_deletion_curve():
     hidden[20:] = np.nan  # unscored pixels are left out, not counted as zeros
     assert map_auc(hidden, truth, image) == 1.0
 
-    model = tiny("dae")
+    model = tiny_model("dae")
     x = torch.rand(1, 1, 28, 28)
     explanation = heatmap(attribute(model, x, "saliency"))
     fractions, values = deletion_curve(model, x, explanation, steps=5)

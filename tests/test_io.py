@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 import tifffile
-from hostile_corpus import npy_bytes, npz_bytes, pil_bytes, png_claiming, tiff_bytes, tiff_claiming
+from hostile_corpus import PicklePayload, npy_bytes, npz_bytes, pil_bytes, png_claiming, tiff_bytes, tiff_claiming
 from PIL import Image
 
 from rfi_models import io as rio
@@ -212,13 +212,8 @@ def test_complex_arrays():
 
 def test_object_and_pickled_arrays_are_never_loaded(tmp_path):
     marker = tmp_path / "executed"
-
-    class Payload:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
     array = np.empty((2,), dtype=object)
-    array[0] = Payload()
+    array[0] = PicklePayload(marker)
     with pytest.raises(InputError, match="pickled"):
         read_image(npy_bytes(array, allow_pickle=True), "sar")
     assert not marker.exists()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import sample_batch
+from conftest import sample_batch, tiny_model
 
 import rfi_models
 from rfi_models.models.layers import sincos_position_embedding
@@ -11,8 +11,7 @@ from rfi_models.models.layers import sincos_position_embedding
 
 def tiny_mae(**overrides):
     config = dict(img_size=(12, 20), in_chans=2, mean=(0.5, 0.5), std=(0.2, 0.2), patch_size=(4, 5))
-    config |= dict(embed_dim=16, depth=2, num_heads=2, decoder_embed_dim=8, decoder_depth=1, decoder_num_heads=2)
-    return rfi_models.create_model("mae", "mnist", **(config | overrides)).eval()
+    return tiny_model("mae", **(config | overrides))
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import json
 import torch
 
 import rfi_models
+from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
 
 from .engine import recipe, train
@@ -28,16 +29,16 @@ def parse_override(text: str) -> tuple[str, object]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[0])
-    parser.add_argument("--model", required=True, choices=rfi_models.list_models())
-    parser.add_argument("--domain", required=True, choices=["mnist", "sar"])
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--warmup-epochs", type=float)
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--model", required=True, choices=rfi_models.list_models(), help="model family")
+    parser.add_argument("--domain", required=True, choices=DOMAINS, help="data, and the model preset of that name")
+    parser.add_argument("--epochs", type=int, help="epochs at most (the length of the cosine schedule)")
+    parser.add_argument("--batch-size", type=int, help="images per optimizer step and rank")
+    parser.add_argument("--lr", type=float, help="peak learning rate of AdamW, after the warmup")
+    parser.add_argument("--weight-decay", type=float, help="AdamW weight decay")
+    parser.add_argument("--warmup-epochs", type=float, help="epochs of linear learning-rate warmup (fractions allowed)")
+    parser.add_argument("--seed", type=int, help="seed of the initial weights, the data order and the corruption")
     parser.add_argument("--train-size", type=int, help="SAR patches to generate, or the first N MNIST images")
-    parser.add_argument("--val-size", type=int)
+    parser.add_argument("--val-size", type=int, help="validation images (MNIST: the first N of the validation split)")
     parser.add_argument("--rfi-probability", type=float, help="SAR: share of training patches with RFI (0)")
     parser.add_argument("--override", action="append", default=[], type=parse_override, metavar="FIELD=JSON",
                         help="model config field, e.g. --override depth=2 --override 'channels=[8,16]'")  # fmt: skip

@@ -5,6 +5,10 @@ JSON-lines log, a checkpoint at the end of every epoch (the safetensors format o
 resume file next to it holding the optimizer state (also safetensors: nothing is pickled). Runs on the
 GPU when there is one, and under `torchrun --nproc_per_node N` with DistributedDataParallel (gloo on
 CPU, nccl on GPU): each rank takes every N-th batch of the same seeded permutation.
+
+`train` is `set_up` (processes, model, optimizer, resume, data), then per epoch `train_one_epoch` (as in
+facebookresearch/mae's engine_pretrain) and, on rank 0, `finish_epoch` (validation, log, checkpoint, resume
+file), until the last epoch, max_steps or convergence.
 """
 
 from __future__ import annotations
@@ -21,8 +25,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
@@ -31,6 +33,7 @@ import rfi_models
 from rfi_models.models import Autoencoder, MaskedAutoencoder
 
 from . import data
+from .resume import load_resume_state, resume_path, save_resume_state
 
 
 @dataclass
@@ -117,8 +120,15 @@ class Distributed:
         dist.broadcast(value, src=0)
         return bool(value.item())
 
+    def close(self) -> None:
+        """Wait for every rank, then leave the process group (nothing to do in a single process)."""
+        if self.world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
+
     @classmethod
     def from_environment(cls) -> Distributed:
+        """The ranks torchrun describes in the environment (one process without it), with a device each."""
         world = int(os.environ.get("WORLD_SIZE", "1"))
         cuda = torch.cuda.is_available()
         if world == 1:
@@ -129,44 +139,6 @@ class Distributed:
         if cuda:
             torch.cuda.set_device(device)
         return cls(rank=dist.get_rank(), world=world, device=device)
-
-
-# ------------------------------------------------------------------------------------------- state
-def resume_path(config: TrainConfig) -> Path:
-    return Path(config.out).with_suffix(".resume")
-
-
-def save_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer, progress: dict) -> None:
-    state = optimizer.state_dict()
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    scalars = {}
-    for index, slots in state["state"].items():
-        for key, value in slots.items():
-            if torch.is_tensor(value):
-                tensors[f"optim.{index}.{key}"] = value.detach().cpu().contiguous()
-            else:
-                scalars[f"{index}.{key}"] = value
-    meta = {"progress": progress, "param_groups": state["param_groups"], "scalars": scalars}
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"resume": json.dumps(meta)})
-    tmp.replace(path)
-
-
-def load_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer) -> dict:
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads(f.metadata()["resume"])
-        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    slots: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, index, name = key.split(".", 2)
-            slots.setdefault(int(index), {})[name] = value
-    for key, value in meta["scalars"].items():
-        index, name = key.split(".", 1)
-        slots.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
-    return meta["progress"]
 
 
 # ------------------------------------------------------------------------------------------- loop
@@ -205,8 +177,8 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
 
 
 # PyTorch's CPU flash-attention kernel tiles queries and keys in blocks; for short sequences of narrow heads
-# that overhead outweighs the work, and its math backend is faster. Forward + backward, 2 threads, same number
-# of tokens per call: math/flash time 0.5-0.85 at 25-50 tokens, 1.1-1.25 at 100, 2.2-2.9 at 426.
+# that overhead outweighs the work, and its math backend is faster (the MNIST MAE's training with and without
+# it: `ours_img_per_s` and `ours_default_attention_img_per_s` in benchmarks/results.json); for long ones, slower.
 MATH_ATTENTION_MAX_TOKENS = 64
 
 
@@ -234,87 +206,141 @@ def log_line(path: Path, record: dict) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def train(config: TrainConfig, fresh: bool = False) -> Path:
-    """Train (or resume) one model; returns the checkpoint path. Rank 0 writes files."""
-    env = Distributed.from_environment()
-    torch.manual_seed(config.seed)
-    model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device).train()
-    optimizer = build_optimizer(model, config)
-    out, log, state_path = Path(config.out), Path(config.log), resume_path(config)
-
+def start_or_resume(config: TrainConfig, model: Autoencoder, optimizer: torch.optim.Optimizer, env: Distributed,
+                    fresh: bool) -> dict:  # fmt: skip
+    """The progress to continue from: the resume file's, or a fresh start (which clears an old log). Rank 0
+    makes the output folders and logs the start or resume with the whole config."""
+    log, state_path = Path(config.log), resume_path(config)
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
     if state_path.exists() and not fresh:
         progress = load_resume_state(state_path, model, optimizer)
     elif env.main and log.exists():
         log.unlink()
     if env.main:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        Path(config.out).parent.mkdir(parents=True, exist_ok=True)
         log.parent.mkdir(parents=True, exist_ok=True)
         log_line(
             log, {"event": "resume" if progress["epoch"] else "start", "epoch": progress["epoch"], **asdict(config)}
         )
+    return progress
+
+
+@dataclass
+class Run:
+    """One training run: its settings, processes, model, optimizer, data and progress."""
+
+    config: TrainConfig
+    env: Distributed
+    model: Autoencoder
+    loss_fn: nn.Module  # the model's training loss, behind DistributedDataParallel when there are several ranks
+    optimizer: torch.optim.Optimizer
+    train_set: torch.Tensor
+    val_set: torch.Tensor
+    progress: dict  # epoch, step, seconds, history (and converged): what rank 0 saves in the resume file
+    step: int  # optimizer steps taken, on every rank
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.train_set) // (self.config.batch_size * self.env.world)
+
+    @property
+    def warmup_steps(self) -> int:
+        return max(1, int(self.config.warmup_epochs * self.steps_per_epoch))
+
+    def out_of_steps(self) -> bool:
+        return bool(self.config.max_steps and self.step >= self.config.max_steps)
+
+
+def set_up(config: TrainConfig, fresh: bool) -> Run:
+    """Processes, the seeded model and its optimizer, the progress to continue from, and the data."""
+    env = Distributed.from_environment()
+    torch.manual_seed(config.seed)
+    model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device).train()
+    optimizer = build_optimizer(model, config)
+    progress = start_or_resume(config, model, optimizer, env, fresh)
     loss_fn: nn.Module = TrainingLoss(model)
     if env.world > 1:
-        loss_fn = nn.parallel.DistributedDataParallel(loss_fn)
-
+        loss_fn = nn.parallel.DistributedDataParallel(loss_fn)  # after resuming: it broadcasts rank 0's weights
     train_set, val_set = load_data(config)
-    steps_per_epoch = len(train_set) // (config.batch_size * env.world)
-    if steps_per_epoch == 0:
+    run = Run(config, env, model, loss_fn, optimizer, train_set, val_set, progress, progress["step"])
+    if run.steps_per_epoch == 0:
         raise ValueError(f"{len(train_set)} training images are fewer than one batch per rank ({config.batch_size})")
-    total = steps_per_epoch * config.epochs
-    warmup = max(1, int(config.warmup_epochs * steps_per_epoch))
-    step = progress["step"]
-    for epoch in range(progress["epoch"], config.epochs):
-        started = time.time()
-        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
-        corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
-        running, counted, epoch_loss = 0.0, 0, 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
-                   disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
-        for local_step in bar:
-            first = (local_step * env.world + env.rank) * config.batch_size
-            x = data.to_unit(train_set[order[first : first + config.batch_size]]).to(env.device)
-            lr = lr_at(step, total, warmup, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            with attention_backend(model, env.device):
-                loss = loss_fn(x, corruption)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            running += loss.item()
-            epoch_loss += loss.item()
-            counted += 1
-            if env.main and (counted == config.log_every or local_step == steps_per_epoch - 1):
-                log_line(log, {"event": "step", "epoch": epoch + 1, "step": step, "loss": running / counted, "lr": lr})
-                bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
-                running, counted = 0.0, 0
-            if config.max_steps and step >= config.max_steps:
-                break
-        if env.main:
-            record = {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1), "seconds": time.time() - started}
-            record |= validate(model, val_set, config, env.device)
-            progress = {
-                "epoch": epoch + 1,
-                "step": step,
-                "seconds": progress["seconds"] + record["seconds"],
-                "history": [*progress["history"], record],
-            }
-            progress["converged"] = converged(progress["history"], config)
-            log_line(log, {"event": "epoch", **record})
-            write_checkpoint(model, config, progress, env)
-            save_resume_state(state_path, model, optimizer, progress)
-        if config.max_steps and step >= config.max_steps:
+    return run
+
+
+def train_step(run: Run, x: torch.Tensor, corruption: torch.Generator) -> tuple[float, float]:
+    """One optimizer step on the batch x at the scheduled learning rate; returns (loss, learning rate)."""
+    lr = lr_at(run.step, run.steps_per_epoch * run.config.epochs, run.warmup_steps, run.config)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    with attention_backend(run.model, run.env.device):
+        loss = run.loss_fn(x, corruption)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    run.step += 1
+    return loss.item(), lr
+
+
+def train_one_epoch(run: Run, epoch: int) -> dict:
+    """One pass over this rank's share of a seeded permutation of the training set (or until max_steps), with
+    the mean loss logged every log_every steps; returns the epoch's record (epoch, train_loss, seconds)."""
+    config, env = run.config, run.env
+    started = time.time()
+    order = torch.randperm(len(run.train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
+    corruption = torch.Generator().manual_seed((config.seed * 1000 + epoch) * 64 + env.rank)
+    running, counted, epoch_loss = 0.0, 0, 0.0
+    bar = tqdm(range(run.steps_per_epoch), desc=f"{config.model}/{config.domain} epoch {epoch + 1}/{config.epochs}",
+               disable=not env.main, mininterval=5, file=sys.stderr)  # fmt: skip
+    for local_step in bar:
+        first = (local_step * env.world + env.rank) * config.batch_size
+        x = data.to_unit(run.train_set[order[first : first + config.batch_size]]).to(env.device)
+        loss, lr = train_step(run, x, corruption)
+        running += loss
+        epoch_loss += loss
+        counted += 1
+        if env.main and (counted == config.log_every or local_step == run.steps_per_epoch - 1):
+            log_line(Path(config.log), {"event": "step", "epoch": epoch + 1, "step": run.step,
+                                        "loss": running / counted, "lr": lr})  # fmt: skip
+            bar.set_postfix(loss=f"{running / counted:.4f}", refresh=False)
+            running, counted = 0.0, 0
+        if run.out_of_steps():
             break
-        if env.agree(bool(progress.get("converged"))):
-            if env.main:
-                log_line(log, {"event": "converged", "epoch": epoch + 1})
+    return {"epoch": epoch + 1, "train_loss": epoch_loss / (local_step + 1), "seconds": time.time() - started}
+
+
+def finish_epoch(run: Run, record: dict) -> None:
+    """Rank 0, after an epoch: validate, update the progress and whether it converged, log, and save the
+    checkpoint and the resume file."""
+    record |= validate(run.model, run.val_set, run.config, run.env.device)
+    progress = {
+        "epoch": record["epoch"],
+        "step": run.step,
+        "seconds": run.progress["seconds"] + record["seconds"],
+        "history": [*run.progress["history"], record],
+    }
+    progress["converged"] = converged(progress["history"], run.config)
+    run.progress = progress
+    log_line(Path(run.config.log), {"event": "epoch", **record})
+    write_checkpoint(run.model, run.config, progress, run.env)
+    save_resume_state(resume_path(run.config), run.model, run.optimizer, progress)
+
+
+def train(config: TrainConfig, fresh: bool = False) -> Path:
+    """Train (or resume) one model; returns the checkpoint path. Rank 0 writes files."""
+    run = set_up(config, fresh)
+    for epoch in range(run.progress["epoch"], config.epochs):
+        record = train_one_epoch(run, epoch)
+        if run.env.main:
+            finish_epoch(run, record)
+        if run.out_of_steps():
             break
-    if env.world > 1:
-        dist.barrier()
-        dist.destroy_process_group()
-    return out
+        if run.env.agree(bool(run.progress.get("converged"))):
+            if run.env.main:
+                log_line(Path(config.log), {"event": "converged", "epoch": epoch + 1})
+            break
+    run.env.close()
+    return Path(config.out)
 
 
 def write_checkpoint(model: Autoencoder, config: TrainConfig, progress: dict, env: Distributed) -> None:

@@ -3,10 +3,7 @@
 Writes checkpoints/results.json, checkpoints/RESULTS.md, training curves (checkpoints/curves/*.png) and
 the precomputed latent maps the app opens with (checkpoints/latents_{domain}.npz, see rfi_models.analysis.latent_maps).
 
-- MNIST (the official 10k test set; training used the 60k training set only):
-  PSNR/SSIM over the whole image and over the masked region, for the MAE at mask ratios
-  0.25/0.5/0.75/0.9, the DAE at noise 0.5 and the CAE; per-class cluster radii in the t-SNE projection
-  and in the normalised latent space, silhouette, kNN accuracy (k=5) and trustworthiness; weight statistics.
+- MNIST (the official test set; training used the 60k training set only): see train/mnist_study.py.
 - SAR (synthetic test seed 3000; training used seed 1000, thresholds were calibrated on seed 2000):
   pixel ROC-AUC, average precision, best F1 and IoU at the default threshold for each model and the
   baseline, image-level RFI detection AUC, and latency per patch.
@@ -24,7 +21,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import rfi_models
-from rfi_models.analysis import Detector, anomaly_maps, cluster_quality, weight_statistics
+from rfi_models.analysis import Detector, anomaly_maps
 from rfi_models.analysis.detector import store_calibrated_thresholds
 from rfi_models.analysis.latent_maps import precompute_latent_maps
 from rfi_models.data import load_mnist_sample, synthetic_sar
@@ -32,12 +29,12 @@ from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.manifest import write_manifest
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
 from rfi_models.models import DAE_NOISE
-from rfi_models.names import FAMILIES
+from rfi_models.names import DOMAINS, FAMILIES
 
+from .mnist_study import evaluate_mnist
 from .report import plot_training_curves, write_results_markdown
 
 CHECKPOINTS = Path("checkpoints")
-MAE_RATIOS = (0.25, 0.5, 0.75, 0.9)
 
 
 def checkpoint_path(folder: Path, model: str, domain: str) -> Path:
@@ -56,46 +53,6 @@ def image_quality_over(model, images: np.ndarray, batch: int = 500, **corruption
             for key, value in image_quality(x[i].numpy(), out.image[i].numpy(), mask).items():
                 sums[key] = sums.get(key, 0.0) + value
     return {key: value / len(images) for key, value in sums.items()}
-
-
-def weight_summary(model) -> dict:
-    rows = weight_statistics(model)
-    count = sum(r["count"] for r in rows)
-    return {
-        "parameters": count,
-        "near_zero_share": sum(r["near_zero_share"] * r["count"] for r in rows) / count,
-        "mean_abs": sum(r["mean_abs"] * r["count"] for r in rows) / count,
-    }
-
-
-def evaluate_mnist(folder: Path, n_images: int, maps: dict) -> dict:
-    """Reconstruction quality on the test set; cluster quality from the precomputed latent map (t-SNE 2-D)."""
-    all_images, _ = load_mnist_sample()
-    images = all_images[:n_images, None]
-    results: dict = {}
-    for family in FAMILIES:
-        path = checkpoint_path(folder, family, "mnist")
-        if not path.exists():
-            results[family] = {"missing": str(path)}
-            continue
-        model, info = rfi_models.load_checkpoint(path)
-        torch.manual_seed(0)
-        if family == "mae":
-            quality = {f"mask_{r}": image_quality_over(model, images, mask_ratio=r) for r in MAE_RATIOS}
-        elif family == "dae":
-            quality = {f"noise_{DAE_NOISE}": image_quality_over(model, images, noise_factor=DAE_NOISE)}
-            quality["clean"] = image_quality_over(model, images)
-        else:
-            quality = {"clean": image_quality_over(model, images)}
-        latents = maps[f"{family}/latents"].astype(np.float32)
-        results[family] = {
-            "quality": quality,
-            "latent_dim": model.latent_dim,
-            "clusters_tsne": cluster_quality(latents, maps[f"{family}/tsne_2d"], maps["labels"]),
-            "weights": weight_summary(model),
-            "training": info.get("training", {}),
-        }
-    return results
 
 
 def image_detection_auc(scores: np.ndarray, truth: np.ndarray) -> float:
@@ -184,26 +141,34 @@ def evaluate_training_data_ablation(folder: Path, n_patches: int) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoints", default=str(CHECKPOINTS))
-    parser.add_argument("--mnist-images", type=int, default=10000, help="MNIST test images for PSNR/SSIM")
+    parser.add_argument("--mnist-images", type=int, default=2000, help="MNIST test digits for PSNR/SSIM")
+    parser.add_argument("--mnist-latent", type=int, default=2000, help="MNIST test digits for latent-space figures")
+    parser.add_argument("--mnist-attention", type=int, default=64, help="MNIST test digits for deletion curves")
     parser.add_argument("--per-class", type=int, default=200, help="MNIST test images per class for latent maps")
     parser.add_argument("--sar-patches", type=int, default=100, help="synthetic SAR test patches")
     parser.add_argument("--sar-map-patches", type=int, default=120, help="synthetic SAR test patches in the latent map")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", choices=DOMAINS, help="re-evaluate one domain; the other's stored results stay")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     folder = Path(args.checkpoints)
     started = time.time()
-    mnist_maps = dict(np.load(precompute_latent_maps(folder, "mnist", args.per_class), allow_pickle=False))
-    precompute_latent_maps(folder, "sar", sar_patches=args.sar_map_patches)
-    results = {
-        "mnist": evaluate_mnist(folder, args.mnist_images, mnist_maps),
-        "sar": evaluate_sar(folder, args.sar_patches),
-        "sar_training_data": evaluate_training_data_ablation(folder, args.sar_patches),
-        "reference": {p.stem: reference_metrics(p) for p in sorted(folder.glob("*_*.safetensors"))},
-        "settings": vars(args) | {"torch_threads": torch.get_num_threads()},
-    }
+    stored = folder / "results.json"
+    results = json.loads(stored.read_text()) if args.only and stored.exists() else {}
+    domains = [args.only] if args.only else list(DOMAINS)
+    if "mnist" in domains:
+        precompute_latent_maps(folder, "mnist", args.per_class)
+        results["mnist"] = evaluate_mnist(folder, args.mnist_images, args.mnist_latent, args.mnist_attention)
+    if "sar" in domains:
+        precompute_latent_maps(folder, "sar", sar_patches=args.sar_map_patches)
+        results["sar"] = evaluate_sar(folder, args.sar_patches)
+        results["sar_training_data"] = evaluate_training_data_ablation(folder, args.sar_patches)
+    reference = results.setdefault("reference", {})
+    for domain in domains:
+        reference |= {p.stem: reference_metrics(p) for p in sorted(folder.glob(f"*_{domain}.safetensors"))}
+    results["settings"] = vars(args) | {"torch_threads": torch.get_num_threads()}
     results["settings"]["seconds"] = round(time.time() - started, 1)
-    (folder / "results.json").write_text(json.dumps(results, indent=2, default=float))
+    stored.write_text(json.dumps(results, indent=2, default=float))
     plot_training_curves(folder)
     write_results_markdown(results, folder / "RESULTS.md")
     write_manifest(folder)  # the sha256 of every checkpoint and latent map, checked whenever they are read

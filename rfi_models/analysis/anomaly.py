@@ -48,20 +48,20 @@ def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = 4, mask_ratio:
     CAE/DAE: the plain reconstruction of the clean input.
     """
     if not isinstance(model, MaskedAutoencoder):
-        return (x - model.reconstruct(x).image).cpu().numpy()
+        return (x - model.reconstruct(x).image).float().cpu().numpy()
     if mask_ratio < 1.0 / k_masks:
         raise ValueError(f"{k_masks} masks at ratio {mask_ratio} cannot hide every patch; need ratio >= 1/K")
     model.check_input(x)
     n = x.shape[0]
     noise = covering_mask_noise(model, k_masks, seed).repeat_interleave(n, dim=0).to(x.device)  # [K*N, L]
-    batch = x.repeat(k_masks, 1, 1, 1)  # [K*N, C, H, W], mask-major
-    encoded = model.forward_encoder(model.normalize(batch), mask_ratio, noise)
+    encoded = model.forward_encoder(model.normalize(x), mask_ratio, noise, repeats=k_masks)  # [K*N, ...], mask-major
     pred = model.forward_decoder(encoded.latent, encoded.ids_restore)
+    batch = x.repeat(k_masks, 1, 1, 1) if model.config.norm_pix_loss else x  # read only for norm_pix_loss
     patches = model.predictions_to_patches(pred, batch).clamp(0, 1)  # [K*N, L, P]
     patches = patches.view(k_masks, n, *patches.shape[1:])
     hidden = encoded.mask.view(k_masks, n, -1, 1)  # [K, N, L, 1], 1 = hidden
     residual = ((model.patchify(x)[None] - patches) * hidden).sum(0)  # [N, L, P]
-    return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).cpu().numpy()
+    return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).float().cpu().numpy()
 
 
 def squared_error(residual: np.ndarray) -> np.ndarray:
@@ -100,14 +100,20 @@ def rfi_score(residual: np.ndarray) -> np.ndarray:
 
 
 def running_median_along_rows(values: np.ndarray, size: int) -> np.ndarray:
-    """Running median over `size` rows (edges repeated) of [N, H, W], the same as
-    `ndimage.median_filter(values, size=(1, size, 1), mode="nearest")`, column by column: scipy's 1-D median
-    filter is about 10x faster than its N-d one with a one-axis window."""
-    columns = np.ascontiguousarray(np.moveaxis(values, 1, -1)).reshape(-1, values.shape[1])  # [N * W, H]
-    medians = np.empty_like(columns)
-    for column, median in zip(columns, medians, strict=True):
-        ndimage.median_filter(column, size=size, mode="nearest", output=median)
-    return np.moveaxis(medians.reshape(values.shape[0], values.shape[2], values.shape[1]), -1, 1)
+    """Running median over `size` rows (edges repeated) of [N, H, W], the same values as
+    `ndimage.median_filter(values, size=(1, size, 1), mode="nearest")`.
+
+    scipy's 1-D median filter is about 10x faster than its N-d one with a one-axis window, and its per-call
+    overhead exceeds the work on one column: so every column, padded with size // 2 copies of its edge values
+    at both ends, goes into one long 1-D array filtered in a single call. No window reaches past its column's
+    padding, so each output is the median of its own column's window.
+    """
+    half = size // 2
+    n, height, width = values.shape
+    columns = np.moveaxis(values, 1, -1).reshape(-1, height)  # [N * W, H]
+    padded = np.concatenate([np.repeat(columns[:, :1], half, 1), columns, np.repeat(columns[:, -1:], half, 1)], 1)
+    medians = ndimage.median_filter(padded.reshape(-1), size=size, mode="nearest").reshape(padded.shape)
+    return np.ascontiguousarray(np.moveaxis(medians[:, half : half + height].reshape(n, width, height), -1, 1))
 
 
 def anomaly_maps(

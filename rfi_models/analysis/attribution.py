@@ -24,7 +24,8 @@ class ScalarTarget(nn.Module):
 
     reconstruction_error / region_error: mean squared error between the reconstruction of x and the
     clean image `reference` [1, C, H, W] (over `region` [H, W] bool for region_error). The MAE uses one
-    fixed mask for every sample of the batch, so attributions do not mix masks.
+    fixed mask for every sample of the batch, so attributions do not mix masks, and is scored on its hidden
+    pixels only (its visible-patch output is never trained); a region with no hidden pixel falls back to all.
     latent_norm: the L2 norm of `encode(x)`.
     """
 
@@ -44,11 +45,15 @@ class ScalarTarget(nn.Module):
         options = {}
         if isinstance(self.model, MaskedAutoencoder):
             options["noise"] = self.model.mask_noise(1, seed=self.seed).expand(x.shape[0], -1)
-        image = self.model.reconstruct(x, mask_ratio=self.mask_ratio, **options).image
-        squared = (image - reference) ** 2  # [N, C, H, W]
+        out = self.model.reconstruct(x, mask_ratio=self.mask_ratio, **options)
+        squared = (out.image - reference) ** 2  # [N, C, H, W]
+        # What the model predicts: every pixel, or the MAE's hidden ones (one mask for the whole batch).
+        scored = torch.ones(squared.shape[-2:], dtype=torch.bool) if out.mask is None else out.mask[0].cpu()
         if self.region is not None and self.target == "region_error":
-            return squared[:, :, self.region].mean(dim=(1, 2))
-        return squared.mean(dim=(1, 2, 3))
+            scored = scored & self.region
+        if not scored.any():
+            return squared.mean(dim=(1, 2, 3))
+        return squared[:, :, scored].mean(dim=(1, 2))
 
 
 # 2 SAR patches of 340 x 500, or every step for an MNIST digit: the DAE, the slowest model under Integrated

@@ -22,6 +22,8 @@ from .baseline import baseline_scores
 from .tiling import ScoreFn, score_tiled
 
 CALIBRATION_PATCHES = 32
+PRECISIONS = ("float32", "bfloat16")
+DEFAULT_PRECISION = "float32"  # of the command lines
 
 
 @dataclass
@@ -44,13 +46,19 @@ class Detector:
         threshold: float | None = None,
         k_masks: int = 4,
         mask_ratio: float = 0.75,
+        precision: str = "float32",
     ) -> Detector:
+        """`precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
+        faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with the same detection metrics (see README)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         model, info = load_checkpoint(path)
         if info["domain"] != "sar" or model.config.in_chans != 2:
             raise CheckpointError(f"{Path(path).name} is a {info['domain']} model; RFI detection needs a SAR model")
 
         def score_batch(tiles: np.ndarray) -> np.ndarray:
-            return anomaly_maps(model, tiles, method, k_masks=k_masks, mask_ratio=mask_ratio)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+                return anomaly_maps(model, tiles, method, k_masks=k_masks, mask_ratio=mask_ratio)
 
         stored = info.get("metrics", {}).get(f"rfi_threshold_{method}")
         chosen = threshold if threshold is not None else stored
@@ -67,9 +75,14 @@ class Detector:
         best = rfi_pixel_metrics(scores, truth, images)["best_f1_threshold"]
         return Detector(self.name, self.score_batch, self.tile, float(best))
 
-    def score(self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None) -> np.ndarray:
-        """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20)."""
-        return score_tiled(self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress)
+    def score(
+        self, image, out: np.ndarray | None = None, to_unit=lambda block: block, progress=None, threads: int = 1
+    ) -> np.ndarray:
+        """Score map float32 [H, W] of an array-like [2, H, W] image of any size (at least 20 x 20); `threads` rows of
+        tiles at a time (see `tiling.score_tiled`)."""
+        return score_tiled(
+            self.score_batch, image, self.tile, out=out, to_unit=to_unit, progress=progress, threads=threads
+        )
 
 
 def recorded_baseline_threshold(folder: str | Path) -> float | None:

@@ -136,9 +136,8 @@ def class_radii(points: np.ndarray, labels: np.ndarray) -> dict[int, float]:
     return radii
 
 
-def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray, k: int = 5) -> dict:
-    """Per-class normalised radii (latent and projection), silhouette (both), kNN accuracy and trustworthiness."""
-    from sklearn.manifold import trustworthiness
+def latent_space_quality(latents: np.ndarray, labels: np.ndarray, k: int = 5) -> dict:
+    """In the standardised latent space itself: per-class normalised radii, silhouette and kNN accuracy."""
     from sklearn.metrics import silhouette_score
     from sklearn.model_selection import cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
@@ -149,11 +148,22 @@ def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray,
     knn = KNeighborsClassifier(n_neighbors=k)
     return {
         "radius_latent": class_radii(standardised, labels),
-        "radius_projection": class_radii(coords, labels),
         "silhouette_latent": float(silhouette_score(standardised, labels)),
-        "silhouette_projection": float(silhouette_score(coords, labels)),
         "knn_accuracy": float(cross_val_score(knn, standardised, labels, cv=folds).mean()) if folds >= 2 else np.nan,
-        "trustworthiness": float(trustworthiness(standardised, coords, n_neighbors=k)),
+    }
+
+
+def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray, k: int = 5) -> dict:
+    """`latent_space_quality`, plus radii, silhouette and trustworthiness of a projection `coords`. Projection
+    figures describe one picture: t-SNE does not keep cluster sizes, so they do not compare across models."""
+    from sklearn.manifold import trustworthiness
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
+    return latent_space_quality(latents, labels, k) | {
+        "radius_projection": class_radii(coords, labels),
+        "silhouette_projection": float(silhouette_score(coords, labels)),
+        "trustworthiness": float(trustworthiness(StandardScaler().fit_transform(latents), coords, n_neighbors=k)),
     }
 
 

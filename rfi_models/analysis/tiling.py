@@ -14,7 +14,9 @@ in one process.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,24 +141,36 @@ def score_tiled(
     out: np.ndarray | None = None,
     to_unit: Callable = lambda block: block,
     progress: Callable[[int], None] | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """Blend per-tile scores over an array-like image [C, H, W] -> float32 [H, W] (written into `out`, which may
     be a memory-mapped file: rows are written as they become final).
 
     `to_unit` turns a raw block into [0, 1] floats (e.g. uint8 / 255); `progress(n)` is called after
-    every n tiles.
+    every n tiles. With `threads` > 1, that many rows of tiles are scored at once in threads (`score_fn` must
+    then be thread-safe; torch releases the GIL while it computes), and at most twice as many are held.
     """
     _, height, width = image.shape
     out = np.zeros((height, width), dtype=np.float32) if out is None else out
     blender = RowBlender(width)
 
-    def write(blocks: Iterator[tuple[int, np.ndarray]]) -> None:
-        for top, scores in blocks:
+    def add(band: Band) -> None:
+        for top, scores in blender.add(band):
             out[top : top + len(scores)] = scores
 
-    for tops in band_tops((height, width), tile, 1, overlap):
-        write(blender.add(score_band(score_fn, image, tile, tops, overlap, batch_size, to_unit, progress)))
-    write(blender.finish())
+    def band(tops: list[int]) -> Band:
+        return score_band(score_fn, image, tile, tops, overlap, batch_size, to_unit, progress)
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        running: deque[Future] = deque()
+        for tops in band_tops((height, width), tile, 1, overlap):
+            running.append(pool.submit(band, tops))
+            if len(running) > 2 * threads:
+                add(running.popleft().result())
+        while running:
+            add(running.popleft().result())
+    for top, scores in blender.finish():
+        out[top : top + len(scores)] = scores
     return out
 
 

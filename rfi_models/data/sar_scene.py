@@ -155,7 +155,7 @@ def sea_db(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarray
     trend = -rng.uniform(3.0, 8.0) * np.arange(w, dtype=np.float32)[None, :] / QUICKLOOK_WIDTH
     wind = rng.uniform(0.3, 1.2) * fractal_field(rng, shape, rng.uniform(20, 100), 0.8)
     vv = rng.uniform(-22, -8) + trend + wind
-    vh = vv - rng.uniform(7, 11) + 0.8 * fractal_field(rng, shape, 20, 0.4)
+    vh = vv - rng.uniform(7, 11) + 1.5 * fractal_field(rng, shape, 20, 0.4)
     return vv, vh
 
 
@@ -169,7 +169,7 @@ def land_db(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarra
     towns = smooth_field(rng, shape, rng.uniform(4, 12))
     town = towns > np.quantile(towns, 1 - rng.uniform(0.0, 0.03)) if rng.random() < 0.6 else np.zeros(shape, bool)
     vv = rng.uniform(-11, -5) + texture + np.clip(-relief, -6, 8) + np.where(town, rng.uniform(5, 12), 0)
-    vh = vv - rng.uniform(5, 8) + fractal_field(rng, shape, 20, 0.4) - np.where(town, rng.uniform(0, 4), 0)
+    vh = vv - rng.uniform(5, 8) + 1.8 * fractal_field(rng, shape, 20, 0.4) - np.where(town, rng.uniform(0, 4), 0)
     return vv, vh
 
 
@@ -272,15 +272,16 @@ def quicklook_speckle(rng: np.random.Generator, shape: tuple[int, int]) -> np.nd
 def product_stretch(rng: np.random.Generator, vv_db: np.ndarray, vh_db: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-product dB windows float32 [2, 3] = (low dB, high dB, gamma) per channel.
 
-    Joint (one window for both channels, VH stays darker; 50 %) or per channel (each from its own
+    Joint (one window for both channels, VH stays darker; 55 %) or per channel (each from its own
     quantiles, so VH may come out brighter than VV, as in real quick-looks). The window ends move
     randomly around the 1 % / 99 % quantiles, so some products clip dark areas or saturate bright ones."""
     quantiles = np.array([np.quantile(c[valid], [0.01, 0.99]) if valid.any() else (-30.0, 0.0) for c in (vv_db, vh_db)])
-    if rng.random() < 0.5:
-        low, high = quantiles[:, 0].min() - rng.uniform(-2, 6), quantiles[:, 1].max() + rng.uniform(-2, 8)
+    if rng.random() < 0.55:
+        low, high = quantiles[:, 0].min() - rng.uniform(-2, 6), quantiles[:, 1].max() + rng.uniform(0, 10)
         windows = [(low, high), (low, high)]
     else:
-        windows = [(q[0] - rng.uniform(-2, 10), q[1] + rng.uniform(-3, 8)) for q in quantiles]
+        offsets = [rng.uniform(0, 10), rng.uniform(-10, -2)]  # VH then comes out brighter, often saturated
+        windows = [(q[0] - rng.uniform(-2, 10), q[1] + up) for q, up in zip(quantiles, offsets, strict=True)]
     gamma, least = np.exp(rng.normal(0, 0.2)), rng.uniform(20, 35)  # real stretches never span only a few dB
     widened = [(low - max(least - high + low, 0) / 2, high + max(least - high + low, 0) / 2) for low, high in windows]
     return np.array([(low, high, gamma) for low, high in widened], dtype=np.float32)

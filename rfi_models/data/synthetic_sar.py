@@ -42,7 +42,7 @@ from .sar_scene import (
 SAR_SIZE = (340, 500)
 DEFAULT_RFI_STRENGTH_DB = (1.0, 25.0)
 RECIPES = ("quicklook", "legacy")
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 5
 # Seeds of the standard synthetic sets; disjoint by purpose (the test set is never trained or tuned on).
 SPLIT_SEEDS = {"train": 1000, "val": 2000, "test": 3000}
 # Per-channel statistics of generated patches (legacy recipe, 64 patches, seed 123), for input normalisation.

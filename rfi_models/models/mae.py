@@ -219,11 +219,20 @@ class MaskedAutoencoder(Autoencoder):
 
     # ----------------------------------------------------------------------------------------- stages
     def forward_encoder(
-        self, imgs: torch.Tensor, mask_ratio: float, noise: torch.Tensor, return_attention: bool = False
+        self,
+        imgs: torch.Tensor,
+        mask_ratio: float,
+        noise: torch.Tensor,
+        return_attention: bool = False,
+        repeats: int = 1,
     ) -> EncoderOutput:
-        """Normalised imgs [N, C, H, W] -> EncoderOutput; the encoder sees the visible patches only."""
+        """Normalised imgs [N, C, H, W] -> EncoderOutput; the encoder sees the visible patches only.
+
+        With `repeats` = K the patches are embedded once and encoded under K masks, as if imgs had been
+        repeated K times (mask-major: noise [K * N, L]), for the same result at a fraction of the embedding cost.
+        """
         x = self.patch_embed(imgs).flatten(2).transpose(1, 2)  # [N, L, D]
-        x = x + self.pos_embed[:, 1:, :]
+        x = (x + self.pos_embed[:, 1:, :]).repeat(repeats, 1, 1)
         x, mask, ids_restore = self.random_masking(x, mask_ratio, noise)
         cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
         x = torch.cat([cls, x], dim=1)  # [N, 1 + L_keep, D]

@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..analysis.anomaly import METHODS
+from ..analysis.detector import DEFAULT_PRECISION, PRECISIONS
 from ..analysis.tiling import RowBlender
 from ..atomic import remove_stale_partials
 from ..checkpoint import CheckpointError
@@ -41,6 +42,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="SAR checkpoint (.safetensors) or 'baseline' (default: the shipped SAR MAE)")  # fmt: skip
     parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                        help=f"of a model's matrix products (default {DEFAULT_PRECISION})")  # fmt: skip
     parser.add_argument("--workers", type=int, help="local cluster of N workers (default: one per core)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://HOST:8786")
     parser.add_argument("--no-scores", action="store_true", help="write the masks only, not the score maps")
@@ -56,8 +59,8 @@ def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
     if args.checkpoint == "baseline":
         detector = Detector.baseline(args.threshold)
     else:
-        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold)
-    return DetectorSpec(args.checkpoint, args.method, float(detector.threshold), detector.name)
+        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=args.precision)
+    return DetectorSpec(args.checkpoint, args.method, float(detector.threshold), detector.name, args.precision)
 
 
 @contextlib.contextmanager
@@ -116,7 +119,7 @@ def assemble(client, scene: SceneInput, spec: DetectorSpec, plan: Plan, args, ti
 def screen_one(client, future, scene: SceneInput, spec: DetectorSpec, args, tiles_bar) -> dict:
     """The summary row of a scene whose first task is `future`; any failure makes it a refused row."""
     row = {"input": str(scene.path), "name": scene.name, "bytes": scene.bytes, "mtime_ns": scene.mtime_ns,
-           "detector": spec.name, "method": spec.method, "threshold": spec.threshold}  # fmt: skip
+           **spec.settings}  # fmt: skip
     try:
         result = future.result()
         if isinstance(result, Plan):
@@ -171,16 +174,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ARGUMENTS
     remove_stale_partials(args.out_dir)
     summary = Summary(args.out_dir)
-    todo = [s for s in scenes if not summary.complete(s, spec.name, spec.method, spec.threshold, not args.no_scores)]
+    todo = [s for s in scenes if not summary.complete(s, spec.settings, not args.no_scores)]
     done = len(scenes) - len(todo)
     print(f"{len(scenes)} scenes, {done} done before; {spec.name}, threshold {spec.threshold:.4g}", file=sys.stderr)
     if todo:
         try:
             with connect(args.workers, args.scheduler) as client:
+                client.run(work.detector_for, spec)  # every worker loads the detector (or says why it cannot)
+                started = time.perf_counter()
                 run(client, todo, spec, args, summary)
+                seconds = time.perf_counter() - started
         except OSError as err:  # no scheduler at that address
             print(f"error: cannot reach the Dask scheduler {args.scheduler}: {one_line(err)}", file=sys.stderr)
             return EXIT_ARGUMENTS
+        except (CheckpointError, InputError) as err:  # the workers cannot load the detector
+            print(f"error: the workers cannot load the detector: {one_line(err)}", file=sys.stderr)
+            return EXIT_ARGUMENTS
+        pixels = sum(row["height"] * row["width"] for row in map(summary.rows.get, (str(s.path) for s in todo))
+                     if row["status"] == "ok")  # fmt: skip
+        print(f"screened {len(todo)} scenes in {seconds:.2f} s ({pixels / 1e6 / seconds:.2f} Mpx/s) after the workers "
+              "loaded the detector")  # fmt: skip
     statuses = summary.statuses(scenes)
     refused = sum(status != "ok" for status in statuses)
     print(f"{len(scenes) - refused} screened, {refused} refused; summary in {summary.parquet} and {summary.csv.name}")

@@ -25,6 +25,7 @@ SCHEMA = pa.schema([
     ("width", pa.int64()),
     ("detector", pa.string()),
     ("method", pa.string()),
+    ("precision", pa.string()),  # of the model's matrix products
     ("threshold", pa.float64()),
     ("flagged_share", pa.float64()),  # share of pixels at or above the threshold
     ("stripes", pa.int64()),  # number of connected flagged segments along rows
@@ -50,14 +51,14 @@ class Summary:
                 previous = []  # unreadable: every scene is screened again
             self.rows = {row["input"]: {key: row.get(key) for key in COLUMNS} for row in previous}
 
-    def complete(self, scene: SceneInput, detector: str, method: str, threshold: float, with_scores: bool) -> bool:
-        """Whether a previous run screened this very input with these settings and its outputs are all there."""
+    def complete(self, scene: SceneInput, settings: dict, with_scores: bool) -> bool:
+        """Whether a previous run screened this very input with these detector `settings` (detector, method,
+        precision, threshold: the columns) and its outputs are all there."""
         row = self.rows.get(str(scene.path))
         if row is None or row["status"] != "ok":
             return False
-        same = (row["bytes"], row["mtime_ns"], row["name"], row["detector"], row["method"], row["threshold"]) == (
-            scene.bytes, scene.mtime_ns, scene.name, detector, method, threshold
-        )  # fmt: skip
+        identity = {"bytes": scene.bytes, "mtime_ns": scene.mtime_ns, "name": scene.name, **settings}
+        same = all(row[key] == value for key, value in identity.items())
         outputs = [row["mask"], *([row["scores"]] if with_scores else [])]
         return same and all(path and Path(path).is_file() for path in outputs)
 

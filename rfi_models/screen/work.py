@@ -37,6 +37,12 @@ class DetectorSpec:
     method: str
     threshold: float  # resolved once by the driver, so that no worker calibrates on its own
     name: str
+    precision: str = "float32"
+
+    @property
+    def settings(self) -> dict:
+        """The summary columns that identify the detector."""
+        return {"detector": self.name, "method": self.method, "precision": self.precision, "threshold": self.threshold}
 
 
 @functools.cache
@@ -50,7 +56,7 @@ def detector_for(spec: DetectorSpec):
     torch.set_num_threads(TORCH_THREADS)
     if spec.checkpoint == "baseline":
         return Detector.baseline(spec.threshold)
-    return Detector.from_checkpoint(spec.checkpoint, spec.method, spec.threshold)
+    return Detector.from_checkpoint(spec.checkpoint, spec.method, spec.threshold, precision=spec.precision)
 
 
 @dataclass
