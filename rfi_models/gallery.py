@@ -42,7 +42,7 @@ def mnist_gallery() -> tuple[np.ndarray, np.ndarray]:
 
 
 def gallery_image(domain: str, index: int) -> CurrentImage:
-    """Sample `index` of the domain's gallery (MNIST test set; synthetic SAR test patches, seed 3000)."""
+    """Sample `index` of the domain's gallery (MNIST test set; synthetic SAR test patches, the "test" split seed)."""
     if domain == "mnist":
         images, labels = mnist_gallery()
         index = int(np.clip(index, 0, len(images) - 1))
@@ -57,7 +57,7 @@ def sar_test_patch(index: int):
     """Patch `index` of the synthetic test set (patch i depends only on seed and i, so one is enough).
 
     Every gallery patch may stay cached (about 0.5 MB each): the latent page shows up to 3 x 20 neighbours and a
-    selection on every rerun, and generating a patch takes about 0.3 s."""
+    selection on every rerun, and generating a patch is far slower than keeping it."""
     sequence = np.random.SeedSequence(SPLIT_SEEDS["test"]).spawn(index + 1)[index]
     return synthetic_patch(sequence, *SAR_SIZE, rfi_probability=0.5)
 

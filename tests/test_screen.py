@@ -2,10 +2,12 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,10 @@ from rfi_models.screen.inputs import ArgumentError, scene_inputs
 from rfi_models.screen.work import SceneWriter
 
 ROOT = Path(__file__).resolve().parents[1]
+SENTINEL1 = ROOT.parent / "shared" / "data" / "sentinel1"
+SAFE_ZIP = "S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_8255.zip"
+EW_PRODUCT = "S1A_EW_GRDM_1SDH_20221130T014342_20221130T014446_046117_058549_BB15"
+QUICKLOOK = "S1A_IW_GRDH_1SDV_20150222T170725_20150222T170750_004739_005DD8_CEAB.quick-look.png"
 THRESHOLD = 6.0  # the baseline's score; explicit, so that no run calibrates
 TRANSFORM = Affine(10.0, 0.0, 500000.0, 0.0, -10.0, 4600000.0)
 CRS_UTM = CRS.from_epsg(32631)
@@ -71,7 +77,7 @@ def expected_scores(pixels):
 
 def check_outputs(out_dir, scenes):
     rows = {Path(row["input"]).name: row for row in pq.read_table(out_dir / "summary.parquet").to_pylist()}
-    assert sorted(rows) == ["bad.npy", "geo.tif", "wide.npy"]
+    assert {"bad.npy", "geo.tif", "wide.npy"} <= set(rows)
     assert rows["bad.npy"]["status"].startswith("refused: this is a text file, not an image; accepted: ")
     assert not (out_dir / "bad.mask.tif").exists()
     for name, pixels in scenes.items():
@@ -89,20 +95,44 @@ def check_outputs(out_dir, scenes):
     return rows
 
 
-def test_local_cluster_of_two_workers_screens_an_archive_with_a_bad_scene(archive, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def products(tmp_path_factory):
+    """A list naming real Sentinel-1 inputs: a SAFE zip, a SAFE folder with the processor's RFI annotation (both
+    read as their quick-look, with ground control points) and a quick-look PNG."""
+    if not SENTINEL1.is_dir():
+        return []
+    folder = tmp_path_factory.mktemp("products")
+    shutil.copy(SENTINEL1 / "safe" / SAFE_ZIP, folder / SAFE_ZIP)
+    with zipfile.ZipFile(folder / SAFE_ZIP) as archive:
+        archive.extractall(folder / "extracted")
+    safe = next((folder / "extracted").glob("*.SAFE"))
+    shutil.copytree(SENTINEL1 / "safe" / EW_PRODUCT / "annotation" / "rfi", safe / "annotation" / "rfi")
+    listing = folder / "products.txt"
+    listing.write_text(f"{SAFE_ZIP}\n{safe}\n{SENTINEL1 / 'quicklooks' / QUICKLOOK}\n")
+    return [listing]
+
+
+def test_local_cluster_of_two_workers_screens_an_archive_with_a_bad_scene(archive, products, tmp_path, capsys):
     folder, scenes = archive
-    assert main(screen_args([folder], tmp_path, "--workers", "2")) == 3
+    assert main(screen_args([folder, *products], tmp_path, "--workers", "2")) == 3
     rows = check_outputs(tmp_path, scenes)
     assert rows["geo.tif"]["georeferenced"] and not rows["wide.npy"]["georeferenced"]
     _, transform, crs, _ = read_band(tmp_path / "geo.mask.tif")
     assert transform == TRANSFORM and crs == CRS_UTM  # the georeference round trip
-    assert "2 screened, 1 refused" in capsys.readouterr().out
+    total = 3 + 3 * bool(products)
+    assert f"{total - 1} screened, 1 refused" in capsys.readouterr().out
     assert not list(tmp_path.glob(".*"))  # no temporary file left
+    if products:
+        assert all(rows[name]["status"] == "ok" for name in (SAFE_ZIP, QUICKLOOK))
+        _, _, crs, (points, _) = read_band(rows[SAFE_ZIP]["mask"])  # named with a hash: the SAFE has its name
+        assert len(points) == 210 and rows[SAFE_ZIP]["georeferenced"]  # GCPs from the product's annotation
+        safe_row = next(row for row in rows.values() if row["input"].endswith(".SAFE"))
+        assert safe_row["status"] == "ok" and safe_row["processor_rfi"].startswith("processor RFI annotation: ")
     # a rerun skips the complete scenes and tries the refused one again
     before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.tif")}
-    assert main(screen_args([folder], tmp_path, "--workers", "1")) == 3
+    assert main(screen_args([folder, *products], tmp_path, "--workers", "1")) == 3
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.tif")} == before
-    assert "3 scenes, 2 done before" in capsys.readouterr().err
+    assert f"{total} scenes, {total - 1} done before" in capsys.readouterr().err
 
 
 def test_external_scheduler_and_worker_processes(archive, tmp_path):

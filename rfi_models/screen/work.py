@@ -92,19 +92,24 @@ def open_for_screening(path: Path) -> tuple[np.ndarray, Callable, Georef | None,
 def start_scene(
     scene: SceneInput, spec: DetectorSpec, out_dir: Path, with_scores: bool, tiles_per_band: int = TILES_PER_BAND
 ) -> dict | Plan:
-    """Screen a scene that fits in one band and return its summary fields; for a larger one return its Plan."""
+    """Screen a scene here and return its summary fields, or return the Plan of a memory-mapped scene of several
+    bands, whose bands then run as tasks of their own. A scene read whole (a SAFE product, a quick-look, a
+    compressed TIFF) is screened here whatever its size: every band task would have to read it whole again."""
     detector = detector_for(spec)
     started = time.perf_counter()
     image, to_unit, georef, processor_rfi = open_for_screening(scene.path)
     shape = image.shape[1:]
     bands = band_tops(shape, detector.tile, rows_per_band(shape, detector.tile, tiles_per_band))
     tiles = count_tiles(shape, detector.tile)
-    if len(bands) > 1:
+    if len(bands) > 1 and isinstance(image, np.memmap):
         return Plan(shape, bands, georef, processor_rfi, tiles, time.perf_counter() - started)
-    band = score_band(detector.score_batch, image, detector.tile, bands[0], to_unit=to_unit)
+    blender = RowBlender(shape[1])
     with SceneWriter(out_dir, scene.name, shape, spec.threshold, georef, with_scores) as writer:
-        blender = RowBlender(shape[1])
-        for top, scores in [*blender.add(band), *blender.finish()]:
+        for tops in bands:
+            band = score_band(detector.score_batch, image, detector.tile, tops, to_unit=to_unit)
+            for top, scores in blender.add(band):
+                writer.write(top, scores)
+        for top, scores in blender.finish():
             writer.write(top, scores)
     return writer.fields | {"processor_rfi": processor_rfi, "tiles": tiles, "seconds": time.perf_counter() - started}
 
