@@ -27,6 +27,14 @@ def parse_override(text: str) -> tuple[str, object]:
         return key, value
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW such as 84x124, got {text!r}") from None
+    return h, w
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, choices=rfi_models.list_models(), help="model family")
@@ -45,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", help="checkpoint path (default checkpoints/MODEL_DOMAIN.safetensors)")
     parser.add_argument("--log-path", help="JSON-lines log (default checkpoints/logs/MODEL_DOMAIN.jsonl)")
     parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--crop", type=parse_size, metavar="HxW",
+                        help="train on random crops of this size (fully convolutional models: the DAE)")  # fmt: skip
     parser.add_argument("--converge-window", type=int,
                         help="stop once validation improved less than the tolerance over this many epochs")  # fmt: skip
     parser.add_argument("--converge-tolerance", type=float, help="relative improvement that counts as progress")
@@ -70,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         out=args.out,
         log=args.log_path,
         max_steps=args.max_steps,
+        crop=args.crop,
         converge_window=args.converge_window,
         converge_tolerance=args.converge_tolerance,
     )
