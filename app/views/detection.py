@@ -1,11 +1,14 @@
 """RFI detection: every detector's mask (or score) over VH in one grid with the true RFI outlined, thresholds in
 one row, downloads in one menu, how many detectors flag each pixel, and the numbers against the truth."""
 
+import threading
+
 import numpy as np
 import streamlit as st
 from cache import detection_rows, detector, session_scores
 from scene import what_was_read
 from sidebar import checkpoints_folder
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
 from rfi_models.analysis import METHODS
@@ -59,9 +62,10 @@ def scores_of(name: str):
     found = detector(path, "" if name == "baseline" else method, str(checkpoints_folder()))
     tiles = count_tiles(image.shape[1:], found.tile)
     bar = st.progress(0.0, text=f"{name.upper()}: scoring {tiles} tiles") if tiles > 1 else None
-    done = [0]
+    done, run = [0], get_script_run_ctx()
 
-    def advance(n: int) -> None:
+    def advance(n: int) -> None:  # called from the tiling's worker thread: it draws into this page's run
+        add_script_run_ctx(threading.current_thread(), run)
         done[0] += n
         bar.progress(min(done[0] / tiles, 1.0), text=f"{name.upper()}: {done[0]} / {tiles} tiles")
 
