@@ -45,6 +45,7 @@ def domain_switches(browser, domain: str, rounds: int) -> dict[str, list[float]]
     try:
         wait_until_serving(port, server, time.perf_counter() + TIMEOUT_S)
         page = context.new_page()
+        page.set_default_timeout(TIMEOUT_S * 1000)
         page.goto(f"http://127.0.0.1:{port}/?domain={domain}", timeout=TIMEOUT_S * 1000)
         page.locator("h1").first.wait_for(timeout=TIMEOUT_S * 1000)
         for title in PAGES:  # warm-up round
