@@ -102,6 +102,7 @@ class MaskedAutoencoder(Autoencoder):
             mean=(MNIST_MEAN,),
             std=(MNIST_STD,),
             patch_size=(4, 4),
+            decoder_embed_dim=64,
             train_mask_ratio_range=(0.1, 0.9),
         ),
         "sar": MAEConfig(
