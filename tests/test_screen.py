@@ -200,7 +200,11 @@ def test_inputs_from_folders_and_lists(tmp_path):
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["--workers", "0"], "--workers must be at least 1"), (["--checkpoint", "nothing.safetensors"], "nothing")],
+    [
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--checkpoint", "nothing.safetensors"], "nothing"),
+        (["--scheduler", "tcp://127.0.0.1:9", "--checkpoint", "baseline", "--threshold", "6"], "cannot reach"),
+    ],
 )
 def test_bad_arguments_exit_2(archive, tmp_path, capsys, extra, message):
     folder, _ = archive
