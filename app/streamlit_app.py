@@ -9,8 +9,8 @@ from sidebar import draw_sidebar
 from rfi_models.runtime import keep_large_blocks
 
 # What app/cache.py imports: torch, the models, Captum. The background import waits PRELOAD_DELAY_S: started
-# at once, it holds the GIL while Streamlit finishes the first run, and the page is reported done about 1.5 s
-# later (measured with benchmarks/cold_start.py).
+# at once, it holds the GIL while Streamlit finishes the first run, and the page is reported done later
+# (`cold_start_s` in benchmarks/results.json, measured by benchmarks/cold_start.py).
 PRELOADED_MODULES = ("rfi_models.analysis.detector", "rfi_models.analysis.explain", "rfi_models.analysis.latent_maps")
 PRELOAD_DELAY_S = 1.0
 # Talk mode: large type, no Streamlit chrome, little padding, so that a page's main figure fits a 1280 x 720 projector.
@@ -29,7 +29,7 @@ PIXELATED_STYLE = "<style>[data-testid='stImage'] img { image-rendering: pixelat
 
 @st.cache_resource(show_spinner=False)
 def import_models_in_background() -> threading.Timer:
-    """Once per process, shortly after the first page: import torch and the model code (about 2 s) in a
+    """Once per process, shortly after the first page: import torch and the model code (seconds) in a
     background thread, so that the first page to use a model does not wait for them."""
     thread = threading.Timer(PRELOAD_DELAY_S, lambda: [importlib.import_module(name) for name in PRELOADED_MODULES])
     thread.daemon = True

@@ -1,6 +1,6 @@
 """rfi_models: MAE, CAE and DAE autoencoders for MNIST and dual-polarisation Sentinel-1 RFI detection.
 
-The names below are imported on first use: the model names import torch (about 2 s on a 2-core machine), so
+The names below are imported on first use: the model names import torch (seconds on a small machine), so
 a program reading only data, images or checkpoint metadata, like the app's first page, starts without it, and
 `python -m rfi_models.manifest` runs a module the package has not imported yet.
 Importing the package changes no process-wide setting: programs that want glibc to keep large blocks

@@ -11,8 +11,8 @@ A file in a folder with a manifest is read only if the manifest vouches for it (
 `save_checkpoint` records what it writes there.
 
 torch is imported by the functions that build, load or save a model, not by this module: listing checkpoints,
-reading their metadata and checking manifests (the app's first page) need no torch, which takes about 2 s
-to import on a 2-core machine.
+reading their metadata and checking manifests (the app's first page) need no torch, which takes seconds
+to import on a small machine.
 """
 
 from __future__ import annotations

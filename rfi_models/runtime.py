@@ -4,9 +4,9 @@ PyTorch on a CPU allocates every intermediate tensor with malloc. glibc serves b
 threshold (128 KiB, adapting up to 32 MiB) with freshly mapped pages and unmaps them when they are freed,
 so every full-resolution activation of a 340 x 500 patch (tens of MB) is paid again in page faults at
 each call. Raising the mmap threshold serves such blocks from the heap, and raising the trim threshold
-keeps freed heap memory for the next call: the DAE's forward and backward pass on a SAR patch runs about
-twice as fast on the project's 2-core machine (see benchmarks/). The price is that up to TRIM_THRESHOLD
-bytes of freed memory stay with the process instead of going back to the system.
+keeps freed heap memory for the next call, which speeds up the DAE's forward and backward pass on a SAR patch
+most (`sar_ig_ms_per_model` in benchmarks/results.json is measured with it set). The price is that up to
+TRIM_THRESHOLD bytes of freed memory stay with the process instead of going back to the system.
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ class TrainingLog:
     epochs: list[int]
     train_losses: list[float]  # per epoch
     val_losses: list[float]  # per epoch, on the validation split
+    log_every: int | None = None  # optimiser steps per logged training loss (from the run's start record)
+
+    def step_loss_label(self) -> str:
+        """What a logged training loss averages, for plot legends."""
+        return f"training loss (per {self.log_every} steps)" if self.log_every else "training loss (logged steps)"
 
 
 def read_training_log(path: str | Path) -> TrainingLog:
@@ -28,10 +33,12 @@ def read_training_log(path: str | Path) -> TrainingLog:
             records.append(record)
     steps = [r for r in records if r.get("event") == "step"]
     epochs = [r for r in records if r.get("event") == "epoch"]
+    starts = [r for r in records if r.get("event") in ("start", "resume") and isinstance(r.get("log_every"), int)]
     return TrainingLog(
         [r["step"] for r in steps],
         [r["loss"] for r in steps],
         [r["epoch"] for r in epochs],
         [r["train_loss"] for r in epochs],
         [r["val_loss"] for r in epochs],
+        starts[-1]["log_every"] if starts else None,
     )

@@ -186,7 +186,7 @@ def training_curves(log: TrainingLog, title: str, talk: bool = False) -> go.Figu
     epoch_steps = np.asarray(log.epochs) * steps_per_epoch
     return line_chart(
         {
-            "training loss (per 10 steps)": (np.asarray(log.steps), np.asarray(log.step_losses)),
+            log.step_loss_label(): (np.asarray(log.steps), np.asarray(log.step_losses)),
             "training loss (epoch)": (epoch_steps, np.asarray(log.train_losses)),
             "validation loss (epoch)": (epoch_steps, np.asarray(log.val_losses)),
         },

@@ -5,7 +5,7 @@ For each domain, one file checkpoints/latents_{domain}.npz with, per family F:
     F/error              [N]    per-sample reconstruction MSE (MAE at mask ratio 0.75, others clean)
     F/{pca,umap,tsne}_{2,3}d   [N, 2 or 3] coordinates (default parameters, seed 0)
 and shared arrays: `index` (which gallery samples: MNIST test-set indices, or synthetic SAR test patches of
-seed 3000), `labels` (MNIST) or `rfi_fraction` and F/mean_anomaly_score (SAR).
+the "test" split seed), `labels` (MNIST) or `rfi_fraction` and F/mean_anomaly_score (SAR).
 
 `precompute_latent_maps` writes it (called by `python -m train.evaluate`); `read_latent_maps` reads it back.
 """
