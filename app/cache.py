@@ -17,12 +17,26 @@ from rfi_models.analysis import Detector, Projection, cluster_quality, extract_l
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
+from rfi_models.gallery import CurrentImage, uploaded_image
+from rfi_models.window import Window, baseline_window
 
 
 @st.cache_resource(show_spinner=False)
 def shared_model(path: str):
     """One model per checkpoint and process, shared by every session: never mutated."""
     return rfi_models.load_checkpoint(path)
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the upload…")
+def upload(file_id: str, name: str, domain: str, _data: bytes) -> CurrentImage:
+    """An upload read once per upload (`file_id` is Streamlit's id of one uploaded file)."""
+    return uploaded_image(_data, name, domain)
+
+
+@st.cache_data(max_entries=16, show_spinner="Finding the most RFI-like window…")
+def default_window(digest: str, size: tuple[int, int], _image: np.ndarray) -> Window:
+    """The baseline detector's best window of an image, keyed by a digest of it (hashing a whole scene is slow)."""
+    return baseline_window(_image, size)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,11 +1,14 @@
-"""The shared sidebar: domain, checkpoints, image source, mask ratio and seed, kept across pages and in the URL.
+"""The shared sidebar: domain, checkpoints, image source, window, mask ratio and seed, kept across pages and in the URL.
 
-Query parameters hold the page state (domain, checkpoints, image, mask ratio, seed), so a copied URL
-restores the view. Only checkpoint files listed in the checkpoints folder can be chosen.
+Query parameters hold the page state (domain, checkpoints, image, window, mask ratio, seed), so a copied URL
+restores the view. Only checkpoint files listed in the checkpoints folder can be chosen. SAR images of any size
+are accepted: `Selection.scene` is the whole image (the RFI detection page scores it), `Selection.current` the
+movable window of the models' input size over it (the pages that run the models take it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,16 +16,23 @@ from pathlib import Path
 
 import streamlit as st
 
+from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.gallery import (
     FAMILIES,
+    SEMI_SYNTHETIC_SIZE,
     CurrentImage,
     checkpoints_by_family,
     gallery_image,
     generated_image,
     mask_ratio_note,
-    uploaded_image,
+    real_scene,
+    real_scenes,
+    semi_synthetic_image,
+    short_name,
+    windowed,
 )
 from rfi_models.io import InputError
+from rfi_models.window import Window, place_window
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -32,9 +42,16 @@ def checkpoints_folder() -> Path:
     return Path(os.environ.get("RFI_MODELS_CHECKPOINTS", DEFAULT_CHECKPOINTS))
 
 
-UPLOAD_TYPES = ["npy", "npz", "png", "jpg", "jpeg", "tif", "tiff"]
+UPLOAD_TYPES = ["npy", "npz", "png", "jpg", "jpeg", "tif", "tiff", "zip"]
+UPLOAD_HELP = {
+    "mnist": "A digit: PNG/JPEG of any size, or a 1-band .npy/.npz/TIFF",
+    "sar": "Any size: a Sentinel-1 quick-look PNG (dual-pol), a SAFE product .zip, a 2-band (VV, VH) .npy/.npz or "
+    "(Geo)TIFF. The models look through a movable window of their input size.",
+}
 MAX_SEED = 10**6
-SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", "upload", "generate"]}
+REAL = "Sentinel-1"  # the real quick-looks, when they are there
+SEMI = "semi-synthetic"  # real backgrounds with injected RFI, when the real data is there
+SOURCES = {"mnist": ["gallery", "upload"], "sar": ["gallery", REAL, SEMI, "upload", "generate"]}
 
 
 def loaded_models(checkpoints: dict) -> dict:
@@ -51,10 +68,12 @@ def loaded_models(checkpoints: dict) -> dict:
 class Selection:
     domain: str
     checkpoints: dict  # family -> checkpoint path, only families with a checkpoint
-    current: CurrentImage | None
+    current: CurrentImage | None  # at the models' input size: the window over `scene` when it has another size
     mask_ratio: float
     seed: int
     problems: list[str] = field(default_factory=list)  # unreadable checkpoints, bad uploads
+    scene: CurrentImage | None = None  # the whole image, any size
+    window: Window | None = None  # where `current` is in `scene`, when it is a window
 
     @cached_property
     def models(self) -> dict:
@@ -91,35 +110,18 @@ def draw_sidebar() -> Selection:
                              key=f"{domain}_{family}")  # fmt: skip
         checkpoints[family] = folder / name
 
-    sources = SOURCES[domain]
+    sources = [s for s in SOURCES[domain] if s not in (REAL, SEMI) or real_scenes()]
     wanted_source = query_default("source", str, "gallery")
     source = bar.radio("Image source", sources, horizontal=True, key=f"{domain}_source",
                        index=sources.index(wanted_source) if wanted_source in sources else 0)  # fmt: skip
-    current = None
-    if source == "gallery":
-        limit = 9999 if domain == "mnist" else 119
-        index = bar.number_input(
-            "Gallery image", 0, limit, query_default("image", int, 0, 0, limit), key=f"{domain}_image"
-        )
-        current = gallery_image(domain, int(index))
-        st.query_params["image"] = int(index)
-    elif source == "upload":
-        upload = bar.file_uploader("Your image", type=UPLOAD_TYPES, key=f"{domain}_upload")
-        if upload is not None:
-            models = loaded_models(checkpoints)
-            size = next(iter(models.values())).config.img_size if models else (340, 500)
-            try:
-                current = uploaded_image(upload.getvalue(), upload.name, domain, size)
-            except InputError as err:
-                problems.append(f"Upload refused: {err}")
+    scene = image_of_source(source, domain, problems)
+    current, window = scene, None
+    if domain == "sar" and scene is not None and scene.image.shape[1:] != SAR_SIZE:
+        window = draw_window(scene, SAR_SIZE)
+        current = windowed(scene, window)
     else:
-        patch_seed = query_default("patch", int, 0, 0, MAX_SEED)
-        seed = bar.number_input("Generator seed", 0, MAX_SEED, patch_seed, key="generator_seed")
-        rfi = bar.toggle("RFI", value=query_default("rfi", int, 1) == 1, key="generator_rfi")
-        strength_db = query_default("strength", float, 10.0, 1.0, 25.0)
-        strength = bar.slider("RFI strength (dB above VH)", 1.0, 25.0, strength_db, 0.5, key="generator_strength")
-        current = generated_image(int(seed), rfi, strength)
-        st.query_params.update({"patch": int(seed), "rfi": int(rfi), "strength": strength})
+        for key in ("wtop", "wleft"):
+            st.query_params.pop(key, None)
 
     talk = bar.toggle("Talk mode", value=query_default("talk", int, 0) == 1, key="talk",
                       help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
@@ -131,4 +133,74 @@ def draw_sidebar() -> Selection:
     seed = int(bar.number_input("Mask / noise seed", 0, MAX_SEED, url_seed, key="seed"))
     st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})
     st.query_params.update({family: path.name for family, path in checkpoints.items()})
-    return Selection(domain, checkpoints, current, mask_ratio, seed, problems)
+    return Selection(domain, checkpoints, current, mask_ratio, seed, problems, scene, window)
+
+
+def image_of_source(source: str, domain: str, problems: list[str]) -> CurrentImage | None:
+    """The sidebar's image from the chosen source, whole; an upload's refusal goes to `problems`."""
+    bar = st.sidebar
+    if source == "gallery":
+        limit = 9999 if domain == "mnist" else 119
+        index = bar.number_input(
+            "Gallery image", 0, limit, query_default("image", int, 0, 0, limit), key=f"{domain}_image"
+        )
+        st.query_params["image"] = int(index)
+        return gallery_image(domain, int(index))
+    if source == SEMI:
+        last = SEMI_SYNTHETIC_SIZE - 1
+        index = bar.number_input("Semi-synthetic patch (real background, injected RFI)", 0, last,
+                                 query_default("semi", int, 0, 0, last), key="semi_image")  # fmt: skip
+        st.query_params["semi"] = int(index)
+        with st.spinner("Making the semi-synthetic patches (once)…"):
+            return semi_synthetic_image(int(index))
+    if source == REAL:
+        names = real_scenes()
+        wanted = query_default("scene", str, names[0])
+        name = bar.selectbox("Real Sentinel-1 quick-look (no visible RFI)", names, key="real_scene",
+                             index=names.index(wanted) if wanted in names else 0,
+                             format_func=short_name)  # fmt: skip
+        st.query_params["scene"] = name
+        return real_scene(name)
+    if source == "upload":
+        upload = bar.file_uploader("Your image", type=UPLOAD_TYPES, key=f"{domain}_upload", help=UPLOAD_HELP[domain])
+        if upload is None:
+            return None
+        from cache import upload as read_upload  # torch with it: only once something is uploaded
+
+        try:
+            return read_upload(upload.file_id, upload.name, domain, upload.getvalue())
+        except InputError as err:
+            problems.append(f"Upload refused: {err}")
+            return None
+    patch_seed = query_default("patch", int, 0, 0, MAX_SEED)
+    seed = bar.number_input("Generator seed", 0, MAX_SEED, patch_seed, key="generator_seed")
+    rfi = bar.toggle("RFI", value=query_default("rfi", int, 1) == 1, key="generator_rfi")
+    strength_db = query_default("strength", float, 10.0, 1.0, 25.0)
+    strength = bar.slider("RFI strength (dB above VH)", 1.0, 25.0, strength_db, 0.5, key="generator_strength")
+    st.query_params.update({"patch": int(seed), "rfi": int(rfi), "strength": strength})
+    return generated_image(int(seed), rfi, strength)
+
+
+def draw_window(scene: CurrentImage, size: tuple[int, int]) -> Window:
+    """Sliders that move the models' window over `scene`, kept in the URL (wtop, wleft).
+
+    A new image starts at the window the baseline detector scores highest; the URL's position is used when the
+    session starts (a shared link) and for as long as the image stays the same."""
+    from cache import default_window
+
+    digest = hashlib.sha1(f"{scene.image.shape}{scene.label}".encode() + scene.image[:, ::7, ::7].tobytes()).hexdigest()
+    best = default_window(digest, size, scene.image)
+    same_image = st.session_state.get("window_image") in (None, digest)
+    st.session_state["window_image"] = digest
+    max_top, max_left = best.limits
+    top = query_default("wtop", int, best.top, 0, max_top) if same_image else best.top
+    left = query_default("wleft", int, best.left, 0, max_left) if same_image else best.left
+    bar = st.sidebar
+    bar.caption(f"Models' window ({size[0]} x {size[1]}) over the {scene.image.shape[1]} x {scene.image.shape[2]} "
+                "image; it starts where the baseline detector scores highest")  # fmt: skip
+    if max_top > 0:
+        top = bar.slider("Window top row", 0, max_top, top, key=f"wtop_{digest}")
+    if max_left > 0:
+        left = bar.slider("Window left column", 0, max_left, left, key=f"wleft_{digest}")
+    st.query_params.update({"wtop": int(top), "wleft": int(left)})
+    return place_window(scene.image.shape[1:], size, top, left)

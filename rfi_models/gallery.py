@@ -1,10 +1,11 @@
 """Where the app's images come from: the shipped MNIST test set, the synthetic SAR test patches, the
-generator with user settings, and user uploads. All return float32 [C, H, W] in [0, 1] at the models' size,
-plus the RFI truth mask when it is known."""
+generator with user settings, real Sentinel-1 quick-looks, and user uploads. All return float32 [C, H, W] in
+[0, 1], plus the RFI truth mask when it is known and what was read for files. Real scenes and uploads come at
+their own size; `windowed` gives the models' input size through a `Window`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,11 +13,19 @@ import numpy as np
 
 from .checkpoint import find_checkpoints, read_checkpoint_info
 from .data import load_mnist_sample, synthetic_sar_patches
+from .data.semisynthetic import data_root, semi_synthetic
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
-from .io import InputError, read_image
+from .io import ReadInfo, read_input
 from .names import FAMILIES
+from .window import Window, crop
 
 SAR_GALLERY_SIZE = 120  # the synthetic test patches of the precomputed SAR latent map
+SEMI_SYNTHETIC_SIZE = 12  # semi-synthetic test patches: real backgrounds, injected RFI
+REAL_SCENE_SOURCES = {  # product name prefix -> where the quick-look was published (see PROVENANCE.md there)
+    "S1A_IW_GRDH": "pyroSAR test data (MIT)",
+    "S1A_EW_GRDM": "stactools-packages/sentinel1 test data (Apache-2.0)",
+    "S1C_S4_GRDH": "stactools-packages/sentinel1 test data (Apache-2.0)",
+}
 
 
 @dataclass
@@ -24,6 +33,7 @@ class CurrentImage:
     image: np.ndarray  # float32 [C, H, W] in [0, 1]
     label: str  # what it is, for captions
     truth: np.ndarray | None = None  # bool [H, W] RFI mask when known
+    info: ReadInfo | None = None  # what was read, for files
 
 
 @lru_cache(maxsize=1)
@@ -60,15 +70,61 @@ def generated_image(seed: int, rfi: bool, strength_db: float) -> CurrentImage:
     return CurrentImage(patch.image / np.float32(255), label, patch.rfi)
 
 
-def uploaded_image(data: bytes, name: str, domain: str, model_size: tuple[int, int]) -> CurrentImage:
-    """A user upload, read safely; SAR uploads must have the models' size here (the RFI page tiles any size)."""
-    image = read_image(data, domain)
-    if domain == "sar" and image.shape[1:] != tuple(model_size):
-        raise InputError(
-            f"{name} is {image.shape[1]} x {image.shape[2]}; this page compares models on "
-            f"{model_size[0]} x {model_size[1]} patches (the RFI detection page takes any size)"
-        )
-    return CurrentImage(image, f"upload {name}")
+def uploaded_image(data: bytes, name: str, domain: str) -> CurrentImage:
+    """A user upload of any size, read safely (a SAFE .zip too, for SAR)."""
+    reading = read_input(data, domain, name=name)
+    return CurrentImage(reading.image, f"upload {name}", info=reading.info)
+
+
+def real_scenes_folder() -> Path:
+    return data_root() / "quicklooks"
+
+
+def real_scenes() -> list[str]:
+    """The names of the real Sentinel-1 quick-looks beside the repository ([] when the folder is absent)."""
+    folder = real_scenes_folder()
+    return sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
+
+
+def short_name(name: str) -> str:
+    """'S1A_IW_GRDH_1SDV_20150222T170725_..._CEAB.quick-look.png' -> 'S1A IW 20150222T170725 CEAB'."""
+    parts = name.split(".")[0].split("_")
+    return " ".join([*parts[:2], parts[4], parts[-1]]) if len(parts) > 4 else name
+
+
+def attribution(name: str) -> str:
+    source = next((s for prefix, s in REAL_SCENE_SOURCES.items() if name.startswith(prefix)), "")
+    credit = f"Contains modified Copernicus Sentinel data {name[17:21]}"
+    return credit + (f"; quick-look from {source}" if source else "")
+
+
+@lru_cache(maxsize=8)
+def real_scene(name: str) -> CurrentImage:
+    """A real Sentinel-1 quick-look by file name: real background, no visible RFI, truth unknown."""
+    reading = read_input(real_scenes_folder() / name, "sar")
+    label = f"real Sentinel-1 (no visible RFI) {short_name(name)}"
+    return CurrentImage(reading.image, label, info=reading.info.with_notes(attribution(name)))
+
+
+@lru_cache(maxsize=1)
+def semi_synthetic_patches():
+    """The semi-synthetic test patches (seed 0), every one with injected RFI: about 0.5 s each, made once."""
+    return semi_synthetic("test", SEMI_SYNTHETIC_SIZE, rfi_probability=1.0)
+
+
+def semi_synthetic_image(index: int) -> CurrentImage:
+    """Semi-synthetic patch `index`: a real RFI-free background (quick-look or BigEarthNet-S1) with injected RFI,
+    whose mask is known exactly."""
+    patches = semi_synthetic_patches()
+    index = int(np.clip(index, 0, SEMI_SYNTHETIC_SIZE - 1))
+    label = f"semi-synthetic SAR #{index} (real background {patches.scene_ids[index]}, injected RFI)"
+    return CurrentImage(patches.images[index], label, patches.masks[index])
+
+
+def windowed(scene: CurrentImage, window: Window) -> CurrentImage:
+    """The part of `scene` under `window`, at the models' input size (mirror-padded where the scene is smaller)."""
+    truth = crop(scene.truth, window) if scene.truth is not None else None
+    return replace(scene, image=crop(scene.image, window), truth=truth, label=f"{scene.label} · {window.describe()}")
 
 
 def checkpoints_by_family(folder: str | Path, domain: str) -> tuple[dict[str, list[Path]], list[str]]:

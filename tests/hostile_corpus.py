@@ -229,6 +229,81 @@ def flip_bytes(data: bytes, start: int, count: int) -> bytes:
     return data[:start] + bytes(b ^ 0x5A for b in data[start : start + count]) + data[start + count :]
 
 
+# ------------------------------------------------------------------------------------------- SAFE products
+PRODUCT = "S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_0000.SAFE"
+ANNOTATION = """<?xml version="1.0" encoding="UTF-8"?>
+<product><adsHeader><polarisation>{pol}</polarisation></adsHeader><imageAnnotation><imageInformation>
+<productFirstLineUtcTime>2021-01-19T03:16:53.000000</productFirstLineUtcTime>
+<productLastLineUtcTime>2021-01-19T03:17:18.000000</productLastLineUtcTime>
+<numberOfLines>16700</numberOfLines><numberOfSamples>25000</numberOfSamples>
+</imageInformation></imageAnnotation></product>"""
+XML_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE product [<!ENTITY a0 "lollollollol">'
+    + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+    + "]>\n<product>&a9;</product>"  # 10^9 entity references: 12 GB once expanded
+)
+
+
+def annotation_name(pol: str, number: int) -> str:
+    return f"annotation/s1a-iw-grd-{pol}-20210119t031653-20210119t031718-036201-043ed0-00{number}.xml"
+
+
+def safe_zip(members: dict[str, bytes], product: str = PRODUCT) -> bytes:
+    """A SAFE product zipped as downloaded: every member under the product's folder (a leading / keeps a name as is)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name if name.startswith("/") else f"{product}/{name}")  # no name clean-up
+            archive.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def safe_members(patch: np.ndarray, **changes: bytes | None) -> dict[str, bytes]:
+    """A small dual-pol product: manifest, VV and VH annotation, the quick-look of `patch`; `changes` replace
+    (bytes) or remove (None) members by their key: manifest, vv, vh, quicklook, or add new ones."""
+    quicklook = np.dstack([patch[0], patch[1], (patch[0] // 2 + patch[1] // 2)])
+    members = {
+        "manifest": ("manifest.safe", b"<xfdu:XFDU/>"),
+        "vv": (annotation_name("vv", 1), ANNOTATION.format(pol="VV").encode()),
+        "vh": (annotation_name("vh", 2), ANNOTATION.format(pol="VH").encode()),
+        "quicklook": ("preview/quick-look.png", pil_bytes(Image.fromarray(quicklook))),
+    }
+    for key, value in changes.items():
+        members[key] = (members[key][0] if key in members else key, value)
+    return {name: data for name, data in members.values() if data is not None}
+
+
+def safe_cases(patch: np.ndarray, refused, accepted) -> list[HostileCase]:
+    """SAFE products (.zip): a good one, zip traversal, a zip bomb, an XML bomb, truncated and incomplete ones."""
+    good = safe_zip(safe_members(patch))
+    bomb = safe_zip(safe_members(patch, vv=b" " * (100 * MIB)))  # 100 MiB of XML in 100 KiB
+    no_data = safe_members(patch, quicklook=None)
+    no_data |= {f"measurement/s1a-iw-grd-{p}-20210119t031653-x-00{i}.tiff": b"" for i, p in ((1, "vv"), (2, "vh"))}
+    single = PRODUCT.replace("_1SDV_", "_1SSV_")
+    # fmt: off
+    return [
+        accepted("safe_quicklook", ".zip", "sar", good, "a SAFE zip without measurements: its quick-look",
+                 pil_bytes(Image.fromarray(np.dstack([patch[0], patch[1], patch[0]])))),
+        refused("zip_traversal", ".zip", "sar", safe_zip(safe_members(patch, **{"../../../tmp/evil.sh": b"x"})),
+                "zip traversal", "a member named to land outside the product: the zip is refused whole"),
+        refused("zip_absolute_path", ".zip", "sar", safe_zip(safe_members(patch, **{"/etc/cron.d/evil": b"x"})),
+                "zip traversal", "an absolute member name"),
+        refused("safe_zip_bomb", ".zip", "sar", bomb, "zip bomb",
+                "an annotation inflating to 100 MiB: refused from the zip directory", True),
+        refused("xml_bomb", ".zip", "sar", safe_zip(safe_members(patch, vv=XML_BOMB.encode())), "DTD or entities",
+                "entity expansion (billion laughs) in the annotation: refused at its DTD, nothing expanded", True),
+        refused("safe_truncated", ".zip", "sar", good[: len(good) * 3 // 5], "corrupt or truncated",
+                "a download cut short: no zip directory"),
+        refused("safe_no_data", ".zip", "sar", safe_zip(no_data), "nothing to read",
+                "0-byte measurements and no quick-look"),
+        refused("safe_no_annotation", ".zip", "sar", safe_zip(safe_members(patch, vv=None, vh=None)),
+                "no annotation", "a product without its annotation"),
+        refused("safe_single_pol", ".zip", "sar", safe_zip(safe_members(patch, vh=None), single),
+                "single-polarisation", "a 1SSV product: one polarisation"),
+    ]
+    # fmt: on
+
+
 # ------------------------------------------------------------------------------------------- corpus
 @cache
 def hostile_files() -> list[HostileCase]:
@@ -388,5 +463,6 @@ def hostile_files() -> list[HostileCase]:
                  "zlib-compressed 2 x 2048 x 2048 uint16 amplitude"),
         accepted("phone_photo", ".jpg", "mnist", pil_bytes(Image.fromarray(photo_of(digit, 3000, 4000)), "JPEG"),
                  "a 12-megapixel photo of a dark digit on paper", digit_png),
+        *safe_cases(patch, refused, accepted),
     ]
     # fmt: on

@@ -18,7 +18,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import rfi_models
+from rfi_models.analysis.detector import CALIBRATION_FILE
 from rfi_models.data import load_mnist_sample
+from rfi_models.manifest import file_sha256
 
 APP = "../app/streamlit_app.py"
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +42,13 @@ def checkpoints(tmp_path, monkeypatch):
 @pytest.fixture
 def sar_checkpoints(checkpoints):
     """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
-    thresholds = {f"rfi_threshold_{method}": 0.01 for method in ("rfi", "error", "ssim")}
-    write_tiny_checkpoints(checkpoints, "sar", TINY, metrics=thresholds)
-    (checkpoints / "results.json").write_text(json.dumps({"sar": {"baseline": {"threshold": 6.0}}}))
+    write_tiny_checkpoints(checkpoints, "sar", TINY)
+    detectors = {"baseline": {"threshold": 6.0}}
+    for family in TINY:
+        sha = file_sha256(checkpoints / f"{family}_sar.safetensors")
+        for method in ("rfi", "error", "ssim"):
+            detectors[f"{family}_sar/{method}"] = {"threshold": 0.01, "checkpoint_sha256": sha}
+    (checkpoints / CALIBRATION_FILE).write_text(json.dumps({"detectors": detectors}))
     return checkpoints
 
 
@@ -109,7 +115,8 @@ def test_upload_of_a_digit_photo(checkpoints):
     digit = 255 - np.kron(load_mnist_sample()[0][5], np.ones((4, 4), np.uint8))  # 112 x 112, dark on light
     app.sidebar.file_uploader(key="mnist_upload").upload("digit.png", png_bytes(digit), "image/png").run()
     assert not app.exception and not app.error
-    assert "upload digit.png" in app.caption[0].value
+    assert any("upload digit.png" in caption.value for caption in app.caption)
+    assert any("PNG · grey · 112 x 112 px" in caption.value for caption in app.caption)  # what was read
 
 
 def test_bad_upload_shows_a_message_and_the_app_keeps_serving(checkpoints):
@@ -203,14 +210,15 @@ def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_check
     app.radio(key="detection_show").set_value("score").run()
     assert not app.exception and not app.error
 
-    app.radio(key="detection_source").set_value("upload a scene").run()
+    app.sidebar.radio(key="sar_source").set_value("upload").run()  # the sidebar's one uploader, any size
     scene = (np.random.default_rng(0).random((400, 720, 2)) * 255).astype(np.uint8)  # H x W x C, not a patch size
-    app.file_uploader(key="scene_upload").upload("scene.npy", npy_bytes(scene), "application/octet-stream").run()
+    uploader = app.sidebar.file_uploader(key="sar_upload")
+    uploader.upload("scene.npy", npy_bytes(scene), "application/octet-stream").run()
     assert not app.exception and not app.error
     assert "400 x 720 px" in " ".join(app.caption.values)
 
-    app.file_uploader(key="scene_upload").upload("three.npy", npy_bytes(scene[..., :1].repeat(3, -1)),
-                                                 "application/octet-stream").run()  # fmt: skip
+    app.sidebar.file_uploader(key="sar_upload").upload("three.npy", npy_bytes(scene[..., :1].repeat(3, -1)),
+                                                       "application/octet-stream").run()  # fmt: skip
     assert not app.exception
     assert "Upload refused" in app.error[0].value
 
@@ -233,7 +241,7 @@ def test_talk_mode_is_kept_in_the_url(checkpoints):
 @pytest.mark.parametrize("domain", ["mnist", "sar"])
 def test_every_hostile_upload_gets_a_message_and_the_app_keeps_serving(sar_checkpoints, domain):
     """The hostile corpus through the app, one session: MNIST files into the sidebar's uploader (Reconstruction),
-    SAR files into the RFI page's scene uploader (any size). Refused files show their reason; accepted ones
+    SAR files into the same uploader on the RFI page (any size). Refused files show their reason; accepted ones
     show no error; no exception ever, and the session keeps working afterwards."""
     cases = [case for case in hostile_files() if case.domain == domain]
     if domain == "mnist":
@@ -245,8 +253,8 @@ def test_every_hostile_upload_gets_a_message_and_the_app_keeps_serving(sar_check
         app.sidebar.radio(key="domain").set_value("sar").run()
         app.switch_page("views/detection.py").run()
         app.multiselect(key="detectors").set_value(["baseline"]).run()
-        app.radio(key="detection_source").set_value("upload a scene").run()
-        uploader = lambda: app.file_uploader(key="scene_upload")  # noqa: E731
+        app.sidebar.radio(key="sar_source").set_value("upload").run()
+        uploader = lambda: app.sidebar.file_uploader(key="sar_upload")  # noqa: E731
     for case in cases:
         uploader().upload(case.filename, case.data, "application/octet-stream").run()
         assert not app.exception, case.name
@@ -259,7 +267,7 @@ def test_every_hostile_upload_gets_a_message_and_the_app_keeps_serving(sar_check
         app.sidebar.radio(key="mnist_source").set_value("gallery").run()
         assert not app.exception and not app.error and "MNIST test #0" in app.caption[0].value
     else:
-        app.radio(key="detection_source").set_value("sidebar image").run()
+        app.sidebar.radio(key="sar_source").set_value("gallery").run()
         assert not app.exception and not app.error and len(app.dataframe) == 2  # summary and agreement
 
 

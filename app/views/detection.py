@@ -4,14 +4,15 @@ one row, downloads in one menu, how many detectors flag each pixel, and the numb
 import numpy as np
 import streamlit as st
 from cache import detector, session_scores
-from sidebar import UPLOAD_TYPES, checkpoints_folder
+from scene import what_was_read
+from sidebar import checkpoints_folder
 from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
 from rfi_models.analysis import METHODS
 from rfi_models.analysis.agreement import agreement_count, detection_summary, pairwise_iou
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
-from rfi_models.io import MAX_PIXELS, InputError, read_image
+from rfi_models.io import geotiff_bytes
 from rfi_models.panels import detection_grid
 
 selection = start_page("RFI detection", need_image=False)
@@ -19,11 +20,16 @@ if selection.domain != "sar":
     switch_to_sar("RFI detection works on dual-polarisation SAR (VV and VH).")
     st.stop()
 
-side = int(MAX_PIXELS**0.5)
+scene = selection.scene  # the sidebar's whole image, any size
+if scene is None:
+    st.info("Choose an image in the sidebar: a gallery patch, a generated one with known RFI, a real Sentinel-1 "
+            "quick-look, or your upload of any size (the whole image is scored).")  # fmt: skip
+    st.stop()
+image, truth, label = scene.image, scene.truth, scene.label
+georef = scene.info.georef if scene.info else None
 controls = controls_area()
 with controls:
-    source_column, detectors_column, method_column, show_column, menu_column = st.columns([1.2, 2.2, 1, 1, 0.9])
-    source = source_column.radio("Input", ("sidebar image", "upload a scene"), key="detection_source")
+    detectors_column, method_column, show_column, menu_column = st.columns([3.4, 1, 1, 0.9])
     names = ["baseline", *selection.models]
     chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors")
     method = method_column.selectbox("Model score", METHODS, index=METHODS.index("rfi"), key="detection_method",
@@ -33,31 +39,14 @@ with controls:
                              help="mask: each mask over VH; score: score / threshold (1: at threshold)")  # fmt: skip
     downloads = menu_column.popover("Downloads", width="stretch")
 
-truth = None
-if source == "upload a scene":
-    upload = st.file_uploader(
-        f"A SAR patch or scene with VV and VH bands, any size from 20 x 20 to {side} x {side} px "
-        f"(files up to {st.get_option('server.maxUploadSize')} MB; larger scenes: `python -m rfi_models.detect`)",
-        type=UPLOAD_TYPES,
-        key="scene_upload",
-    )
-    if upload is None:
-        st.info("Upload a file, or use the sidebar's image (a gallery patch or a generated one with known RFI).")
-        st.stop()
-    try:
-        image = read_image(upload.getvalue(), "sar")
-    except InputError as err:
-        st.error(f"Upload refused: {err}")
-        st.stop()
-    label = f"upload {upload.name}"
-elif selection.current is None:
-    st.info("Choose an image in the sidebar, or upload a scene here.")
-    st.stop()
-else:
-    image, truth, label = selection.current.image, selection.current.truth, selection.current.label
 if not chosen:
     st.info("Choose at least one detector.")
     st.stop()
+
+
+def mask_bytes(mask: np.ndarray, fmt: str) -> bytes:
+    """A mask download; a TIFF carries the input's georeferencing (a GeoTIFF) when it has one."""
+    return geotiff_bytes(mask, georef) if fmt == "tif" else file_bytes(mask, fmt)
 
 
 def scores_of(name: str):
@@ -89,13 +78,14 @@ masks = {name: scores >= thresholds[name] for name, (_, scores) in found_scores.
 with downloads:
     for name, (_, scores) in found_scores.items():
         for fmt in FORMATS:
-            st.download_button(f"{name.upper()} mask .{fmt}", lambda m=masks[name], f=fmt: file_bytes(m, f),
+            st.download_button(f"{name.upper()} mask .{fmt}", lambda m=masks[name], f=fmt: mask_bytes(m, f),
                                f"rfi_mask_{name}.{fmt}", key=f"mask_{name}_{fmt}", width="stretch")  # fmt: skip
         st.download_button(f"{name.upper()} scores .npy", lambda s=scores: file_bytes(s, "npy"),
                            f"rfi_scores_{name}.npy", key=f"scores_{name}", width="stretch")  # fmt: skip
 
 height, width = image.shape[1:]
 st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined in green" if truth is not None else ""))
+what_was_read(scene)
 results = {name: (scores / max(thresholds[name], 1e-12), masks[name]) for name, (_, scores) in found_scores.items()}
 chart = detection_grid(
     image[1], results, agreement_count(masks), truth, show=show, height=main_height(), talk=talk_mode()
@@ -106,6 +96,8 @@ summary, agreement = st.columns([3, 2])
 summary.markdown("**Against the true RFI mask**" if truth is not None else "**Detectors**")
 summary.dataframe([detection_summary(name, scores, thresholds[name], image, truth)
                    for name, (_, scores) in found_scores.items()], hide_index=True)  # fmt: skip
+if scene.info is not None and scene.info.rfi is not None:
+    summary.markdown(f"**The processor's own RFI annotation**, beside ours: {scene.info.rfi.summary()}")
 if truth is not None and not truth.any():
     summary.caption("This image has no RFI: ROC-AUC and precision are undefined; every flagged pixel is a false alarm.")
 agreement.markdown("**Agreement** (IoU of the masks)")

@@ -4,6 +4,7 @@ one relative scale, the maps compared by numbers beside them, and deletion curve
 import numpy as np
 import streamlit as st
 from cache import explanations
+from scene import scene_overview
 from widgets import controls_area, figure, main_height, start_page, talk_mode
 
 from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, TARGETS
@@ -13,6 +14,7 @@ from rfi_models.panels import explanation_grid
 from rfi_models.viz import line_chart
 
 selection = start_page("Explain")
+scene_overview(selection)
 image, domain = selection.current.image, selection.domain
 height, width = image.shape[1:]
 mae = selection.models.get("mae")

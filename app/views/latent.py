@@ -4,6 +4,7 @@ reconstructions beside them, the current image placed among its neighbours, and 
 import numpy as np
 import streamlit as st
 from cache import cluster_table, latent_maps, placements, projection, reconstructions
+from scene import scene_overview
 from sidebar import checkpoints_folder
 from widgets import controls_area, dae_noise, image_row, main_height, selectable_figure, start_page, talk_mode
 
@@ -16,6 +17,7 @@ MAX_SHOWN = 8
 THUMBNAIL_WIDTH = {"mnist": 112, "sar": 200}  # px: a digit enlarged 4x; a SAR patch at 1/2.5
 
 selection = start_page("Latent space", need_image=False)
+scene_overview(selection)
 domain, families = selection.domain, list(selection.models)
 checkpoints = tuple((family, str(path)) for family, path in selection.checkpoints.items())
 folder = str(checkpoints_folder())

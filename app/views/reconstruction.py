@@ -3,11 +3,13 @@ with the visible patches pasted back, and the error on one shared scale, with PS
 
 import streamlit as st
 from cache import reconstructions
+from scene import scene_overview
 from widgets import controls_area, dae_noise, figure, main_height, start_page, talk_mode
 
 from rfi_models.panels import reconstruction_grid
 
 selection = start_page("Reconstruction")
+scene_overview(selection)
 image = selection.current.image
 dae = "dae" in selection.checkpoints
 with controls_area():

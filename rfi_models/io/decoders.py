@@ -145,4 +145,4 @@ def decode_npz(data: bytes) -> np.ndarray:
         ValueError,
         NotImplementedError,
     ) as err:
-        raise InputError(f"corrupt or truncated .npz ({err}); {ACCEPTED}") from None
+        raise InputError(f"corrupt or truncated .npz/.zip ({err}); {ACCEPTED}") from None
