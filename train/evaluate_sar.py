@@ -172,7 +172,7 @@ def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, 
         x = torch.from_numpy(np.ascontiguousarray(images[i : i + BATCH]))
         with torch.no_grad():
             out = model.reconstruct(x, mask_ratio=scoring_mask_ratio(model), seed=seed + i)
-        valid = np.any(x.numpy() != 0, axis=1)  # [B, H, W]
+        valid = valid_pixels(x.numpy())  # [B, H, W]
         region = valid if out.mask is None else valid & out.mask.numpy()
         for image, recon, keep, where in zip(x.numpy(), out.image.numpy(), valid, region, strict=True):
             means = np.array([channel[keep].mean() if keep.any() else 0.0 for channel in image])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.quicklook import valid_pixels
+
 CONTROLS = ("control-input", "control-median")
 
 
@@ -22,7 +24,7 @@ def control_reconstruction(name: str, images: np.ndarray) -> np.ndarray:
         return np.zeros_like(images, dtype=np.float32)
     if name != "control-median":
         raise ValueError(f"control must be one of {CONTROLS}, got {name!r}")
-    valid = np.any(images != 0, axis=1)  # [N, H, W]
+    valid = valid_pixels(images)  # [N, H, W]
     out = np.zeros_like(images, dtype=np.float32)
     for i, (image, keep) in enumerate(zip(images, valid, strict=True)):
         if keep.any():

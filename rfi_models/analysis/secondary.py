@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..data.quicklook import valid_pixels
+
 RANGE_WINDOW = 41
 WIDE_RANGE_WINDOW = 151
 AZIMUTH_WINDOW = 81
@@ -80,7 +82,7 @@ class SecondaryClassifier:
         n, f, h, w = features.shape
         flat = np.moveaxis(features, 1, -1).reshape(-1, f)
         out = self.probability_of_features(flat).reshape(n, h, w)
-        out[np.all(np.asarray(images) == 0, axis=1)] = 0
+        out[~valid_pixels(images)] = 0
         return out
 
     def to_dict(self) -> dict:

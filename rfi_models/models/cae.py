@@ -33,9 +33,7 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
-from ..data.mnist import MNIST_MEAN, MNIST_STD
-from ..data.synthetic_sar import SAR_MEAN, SAR_STD
-from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
 SSIM_WINDOW = 11
@@ -71,20 +69,9 @@ class ConvAutoencoder(Autoencoder):
     name = "cae"
     config_class = CAEConfig
     presets: ClassVar[dict[str, CAEConfig]] = {
-        "mnist": CAEConfig(
-            img_size=(28, 28),
-            in_chans=1,
-            mean=(MNIST_MEAN,),
-            std=(MNIST_STD,),
-            channels=(32, 64),
-            latent_dim=64,
-            ssim_padding=True,
-        ),
+        "mnist": CAEConfig(**MNIST_INPUT, channels=(32, 64), latent_dim=64, ssim_padding=True),
         "sar": CAEConfig(
-            img_size=(340, 500),
-            in_chans=2,
-            mean=SAR_MEAN,
-            std=SAR_STD,
+            **SAR_INPUT,
             channels=(8, 16, 32, 32, 32),
             latent_dim=256,
             ssim_weight=0.0,

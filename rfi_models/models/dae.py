@@ -29,8 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.synthetic_sar import SAR_MEAN, SAR_STD
-from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .base import SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
 DAE_NOISE = 0.5  # the training corruption, and the one the app and the evaluation show
@@ -49,7 +48,7 @@ class DenoisingAutoencoder(Autoencoder):
     config_class = DAEConfig
     presets: ClassVar[dict[str, DAEConfig]] = {
         "mnist": DAEConfig(img_size=(28, 28), in_chans=1, mean=(0.0,), std=(1.0,)),
-        "sar": DAEConfig(img_size=(340, 500), in_chans=2, mean=SAR_MEAN, std=SAR_STD, noise_factor=0.1),
+        "sar": DAEConfig(**SAR_INPUT, noise_factor=0.1),
     }
 
     def __init__(self, config: DAEConfig) -> None:
