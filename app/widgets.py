@@ -42,7 +42,7 @@ def figure(chart, key: str) -> None:
 
 # Pixels left for a page's main figure below its title and one row of controls: at 1920 x 1080 (normal) and at
 # 1280 x 720 (talk mode, whose figure then also fits 1920 x 1080). tests/test_browser.py checks that it fits.
-MAIN_HEIGHT = {False: 690, True: 520}
+MAIN_HEIGHT = {False: 690, True: 490}
 
 
 def main_height(rows_of_controls: int = 1) -> int:
