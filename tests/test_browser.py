@@ -129,3 +129,35 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
     open_page(page, "RFI detection")
     page.wait_for_selector("text=Summary against the true RFI mask", timeout=120_000)
     assert_clean(page, "07_rfi_detection")
+
+
+def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page):
+    """A real Sentinel-1 quick-look (721 x 504, HH/HV) through the sidebar's one uploader: the model pages look
+    through the movable 340 x 500 window, the arrow keys move it, the RFI page scores the whole image."""
+    quicklooks = ROOT.parent / "shared" / "data" / "sentinel1" / "quicklooks"
+    found = sorted(quicklooks.glob("S1C_S4_*.png"))
+    if not found:
+        pytest.skip("needs ../shared/data/sentinel1/quicklooks")
+    page = browser_page
+    choose(page, "SAR")
+    open_page(page, "Reconstruction")
+    choose(page, "upload")
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(found[0]))
+    settle(page)
+    page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
+    expander = page.locator('[data-testid="stExpander"] summary').first
+    before = expander.inner_text()
+    assert "of the 721 x 504 image" in before
+    assert_clean(page, "08_reconstruction_quicklook_window")
+    slider = page.locator('[data-testid="stSidebar"] input[type="range"][aria-label="Window top row"]')
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowRight")
+    settle(page)
+    top = int(before.split("window rows ")[1].split("-")[0])
+    assert f"window rows {min(top + 3, 381)}-" in page.locator('[data-testid="stExpander"] summary').first.inner_text()
+    assert "wtop=" in page.url
+    assert_clean(page, "09_reconstruction_window_moved")
+    open_page(page, "RFI detection")
+    page.wait_for_selector("text=721 x 504 px · VH", timeout=120_000)
+    assert_clean(page, "10_rfi_detection_quicklook")
