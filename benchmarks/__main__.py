@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rfi_models.data import load_mnist_sample
+from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
 
 from . import cold_start, interactive, placement, scene, screening, training
@@ -53,7 +54,7 @@ GROUPS = ("interactive", "scene", "screening", "placement", "cold_start", "train
 
 
 def run_interactive(repeats: int, results: dict, details: dict) -> None:
-    for domain in ("mnist", "sar"):
+    for domain in DOMAINS:
         models = interactive.shipped_models(domain)
         image = interactive.benchmark_image(domain)
         results[f"{domain}_interact_ms"] = interactive.interact_ms(models, image, repeats)

@@ -1,10 +1,13 @@
 """RFI detection from the command line.
 
-    python -m rfi_models.detect INPUT --checkpoint CKPT --out MASK.{png,npy,tif} --scores SCORES.npy [--threshold T]
+    python -m rfi_models.detect INPUT [--checkpoint CKPT] [--method M] --out MASK.{png,npy,tif} --scores SCORES.npy
+                                [--threshold T]
 
 INPUT is any file `rfi_models.io` accepts for SAR (2 bands, VV then VH); uncompressed .npy and TIFF
 scenes are memory-mapped and streamed tile by tile, so a whole Sentinel-1 GRD scene fits in bounded
-memory. CKPT is a SAR checkpoint, or `baseline` for the non-learned detector. SCORES is float32 [H, W] at
+memory. CKPT is a SAR checkpoint, `baseline` for the non-learned detector, or a no-model control
+(`control-input`, `control-median`); M is its score (error, ssim, rfi, learned). Left out, both are the
+default detector recorded by the evaluation (rfi_models.analysis.detector). SCORES is float32 [H, W] at
 the input's size; MASK is the scores at or above the threshold (the detector's calibrated default
 unless --threshold is given). On bad input the exit code is 2 with a one-line message.
 
@@ -25,8 +28,15 @@ import png
 import tifffile
 from tqdm import tqdm
 
-from .analysis.anomaly import METHODS
-from .analysis.detector import DEFAULT_PRECISION, PRECISIONS, Detector
+from .analysis.detector import (
+    DEFAULT_PRECISION,
+    DETECTOR_METHODS,
+    NO_MODEL_SOURCES,
+    PRECISIONS,
+    Detector,
+    default_detector,
+    default_folder,
+)
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
 from .checkpoint import CheckpointError
@@ -104,6 +114,16 @@ def one_torch_thread_per_task(threads: int | None) -> int:
     return tasks
 
 
+def chosen_detector(args: argparse.Namespace) -> tuple[str, str]:
+    """(source, method) from --checkpoint and --method; the recorded default detector for what is left out."""
+    default_source, default_method = default_detector()
+    if args.checkpoint is None:
+        if default_source not in NO_MODEL_SOURCES:
+            default_source = str(default_folder() / f"{default_source}.safetensors")
+        return default_source, args.method or default_method or "rfi"
+    return args.checkpoint, args.method or "rfi"
+
+
 def detect(args: argparse.Namespace) -> str:
     out, scores_path = Path(args.out), Path(args.scores)
     if out.suffix.lower() not in MASK_FORMATS:
@@ -111,10 +131,7 @@ def detect(args: argparse.Namespace) -> str:
     if scores_path.suffix.lower() != ".npy":
         raise InputError(f"--scores must be a .npy file, got {scores_path.name}")
     scene, to_unit = open_scene(args.input)
-    if args.checkpoint == "baseline":
-        detector = Detector.baseline(args.threshold)
-    else:
-        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=args.precision)
+    detector = Detector.create(*chosen_detector(args), args.threshold, precision=args.precision)
     _, height, width = scene.shape
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
         scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
@@ -132,11 +149,18 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m rfi_models.detect", description="Find RFI in a SAR patch or scene."
     )
     parser.add_argument("input", help="SAR image: .npy/.npz or TIFF with VV and VH bands")
-    parser.add_argument("--checkpoint", required=True, help="SAR checkpoint (.safetensors) or 'baseline'")
+    parser.add_argument(
+        "--checkpoint",
+        help="SAR checkpoint (.safetensors), 'baseline', or a no-model control "
+        "('control-input', 'control-median'); default: the detector that measured best on the "
+        "semi-synthetic validation set (checkpoints/detectors.json)",
+    )
     parser.add_argument("--out", required=True, help="mask file: .png, .npy or .tif")
     parser.add_argument("--scores", required=True, help="score map file (.npy, float32 [H, W])")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
-    parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
+    parser.add_argument("--method", choices=DETECTOR_METHODS,
+                        help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
+                        "(secondary classifier); default rfi, or the default detector's")  # fmt: skip
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
                         help=f"of a model's matrix products (default {DEFAULT_PRECISION}; see the README)")  # fmt: skip
     parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "

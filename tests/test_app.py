@@ -18,7 +18,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import rfi_models
+from rfi_models.analysis.detector import CALIBRATION_FILE
 from rfi_models.data import load_mnist_sample
+from rfi_models.manifest import file_sha256
 
 APP = "../app/streamlit_app.py"
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +42,13 @@ def checkpoints(tmp_path, monkeypatch):
 @pytest.fixture
 def sar_checkpoints(checkpoints):
     """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
-    thresholds = {f"rfi_threshold_{method}": 0.01 for method in ("rfi", "error", "ssim")}
-    write_tiny_checkpoints(checkpoints, "sar", TINY, metrics=thresholds)
-    (checkpoints / "results.json").write_text(json.dumps({"sar": {"baseline": {"threshold": 6.0}}}))
+    write_tiny_checkpoints(checkpoints, "sar", TINY)
+    detectors = {"baseline": {"threshold": 6.0}}
+    for family in TINY:
+        sha = file_sha256(checkpoints / f"{family}_sar.safetensors")
+        for method in ("rfi", "error", "ssim"):
+            detectors[f"{family}_sar/{method}"] = {"threshold": 0.01, "checkpoint_sha256": sha}
+    (checkpoints / CALIBRATION_FILE).write_text(json.dumps({"detectors": detectors}))
     return checkpoints
 
 

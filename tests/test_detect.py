@@ -12,7 +12,6 @@ from PIL import Image
 import rfi_models
 from rfi_models import detect
 from rfi_models.analysis import Detector
-from rfi_models.analysis.detector import store_calibrated_thresholds
 from rfi_models.data import synthetic_sar
 from rfi_models.detect import main, write_mask
 
@@ -101,14 +100,19 @@ def test_module_entry_point_in_a_real_process(tmp_path):
     assert result.stderr == "error: the TIFF holds no image\n"
 
 
-def test_calibrated_thresholds_are_stored_in_the_checkpoint(tmp_path):
+def test_without_a_recorded_threshold_a_detector_is_calibrated_on_validation_patches(tmp_path):
     model = rfi_models.create_model("dae", "sar")
     path = rfi_models.save_checkpoint(model, tmp_path / "dae_sar.safetensors", domain="sar", training={"epochs": 1})
-    thresholds = store_calibrated_thresholds(path, ("rfi",))
-    _, info = rfi_models.load_checkpoint(path)
-    assert info["metrics"]["rfi_threshold_rfi"] == thresholds["rfi_threshold_rfi"] > 0
-    assert info["training"] == {"epochs": 1}
-    assert Detector.from_checkpoint(path).threshold == thresholds["rfi_threshold_rfi"]
+    assert Detector.from_checkpoint(path, "rfi").threshold > 0
+
+
+@pytest.mark.parametrize("control", ["control-input", "control-median"])
+def test_a_no_model_control_is_a_detector_choice(scene, tmp_path, control, capsys):
+    folder, _pixels, _ = scene
+    code = main([str(folder / "scene.npy"), "--checkpoint", control, "--method", "rfi", "--threshold", "0.02",
+                 "--out", str(tmp_path / "m.npy"), "--scores", str(tmp_path / "s.npy")])  # fmt: skip
+    assert code == 0
+    assert f"{control} (rfi): 700 x 1100 px, threshold 0.02" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", ["mask.png", "mask.tif", "mask.npy"])

@@ -8,6 +8,7 @@ from the resume file next to the checkpoint when there is one (use --fresh to st
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import torch
@@ -16,7 +17,7 @@ import rfi_models
 from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
 
-from .engine import recipe, train
+from .engine import TrainConfig, recipe, train
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -25,6 +26,14 @@ def parse_override(text: str) -> tuple[str, object]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW such as 84x124, got {text!r}") from None
+    return h, w
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", help="checkpoint path (default checkpoints/MODEL_DOMAIN.safetensors)")
     parser.add_argument("--log-path", help="JSON-lines log (default checkpoints/logs/MODEL_DOMAIN.jsonl)")
     parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--crop", type=parse_size, metavar="HxW",
+                        help="train on random crops of this size (fully convolutional models: the DAE)")  # fmt: skip
     parser.add_argument("--converge-window", type=int,
                         help="stop once validation improved less than the tolerance over this many epochs")  # fmt: skip
     parser.add_argument("--converge-tolerance", type=float, help="relative improvement that counts as progress")
@@ -54,25 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     keep_large_blocks()
     if args.threads:
         torch.set_num_threads(args.threads)
-    config = recipe(
-        args.model,
-        args.domain,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        warmup_epochs=args.warmup_epochs,
-        seed=args.seed,
-        train_size=args.train_size,
-        val_size=args.val_size,
-        rfi_probability=args.rfi_probability,
-        overrides=dict(args.override) or None,
-        out=args.out,
-        log=args.log_path,
-        max_steps=args.max_steps,
-        converge_window=args.converge_window,
-        converge_tolerance=args.converge_tolerance,
-    )
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"model", "domain"}
+    changes = {name: value for name, value in vars(args).items() if name in fields}
+    config = recipe(args.model, args.domain, overrides=dict(args.override) or None, log=args.log_path, **changes)
     path = train(config, fresh=args.fresh)
     print(f"checkpoint: {path}")
 

@@ -50,3 +50,13 @@ def sar_split(split: str, n: int, rfi_probability: float) -> torch.Tensor:
 
 def to_unit(batch: torch.Tensor) -> torch.Tensor:
     return batch.float().div_(255)
+
+
+def random_crop(batch: torch.Tensor, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+    """One random crop of `size` (rows, columns) at the same place in every image of batch [N, C, H, W]."""
+    (h, w), (height, width) = size, batch.shape[-2:]
+    if h > height or w > width:
+        raise ValueError(f"crop {h} x {w} is larger than the images ({height} x {width})")
+    top = int(torch.randint(0, height - h + 1, (1,), generator=generator))
+    left = int(torch.randint(0, width - w + 1, (1,), generator=generator))
+    return batch[..., top : top + h, left : left + w]

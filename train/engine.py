@@ -56,6 +56,7 @@ class TrainConfig:
     log: str = ""
     log_every: int = 10
     max_steps: int | None = None  # stop early (tests)
+    crop: tuple[int, int] | None = None  # train on random crops of this size (fully convolutional models); val: whole
     # Convergence: stop once validation loss improved by less than converge_tolerance (relative) over the last
     # converge_window epochs; `epochs` is then only the ceiling (and the length of the cosine schedule).
     converge_window: int = 3
@@ -66,9 +67,24 @@ RECIPES: dict[tuple[str, str], dict] = {
     ("mae", "mnist"): dict(epochs=60, batch_size=128, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95)),
     ("cae", "mnist"): dict(epochs=40, batch_size=128, lr=1e-3, weight_decay=1e-4),
     ("dae", "mnist"): dict(epochs=20, batch_size=20, lr=1e-3, weight_decay=0.0, warmup_epochs=0.1),
-    ("mae", "sar"): dict(epochs=15, batch_size=8, lr=5e-4, weight_decay=0.05, betas=(0.9, 0.95), train_size=3000),
-    ("cae", "sar"): dict(epochs=6, batch_size=8, lr=1e-3, weight_decay=1e-4, train_size=3000),
-    ("dae", "sar"): dict(epochs=4, batch_size=8, lr=1e-3, weight_decay=0.0, warmup_epochs=0.2, train_size=3000),
+    # SAR: 480 RFI-free synthetic patches, 24 for validation; short epochs so that the convergence stop is checked
+    # often; the DAE trains on 84 x 124 crops (it is fully convolutional), the CAE and MAE on whole patches.
+    ("mae", "sar"): dict(
+        epochs=40, batch_size=8, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95), train_size=480, val_size=24
+    ),
+    ("cae", "sar"): dict(
+        epochs=40, batch_size=4, lr=2e-3, weight_decay=1e-4, warmup_epochs=0.5, train_size=480, val_size=24
+    ),
+    ("dae", "sar"): dict(
+        epochs=40,
+        batch_size=8,
+        lr=3e-3,
+        weight_decay=0.0,
+        warmup_epochs=0.2,
+        train_size=480,
+        val_size=24,
+        crop=(84, 124),
+    ),
 }
 VAL_SIZES = {"mnist": 5000, "sar": 64}
 
@@ -295,6 +311,7 @@ def train_one_epoch(run: Run, epoch: int) -> dict:
     for local_step in bar:
         first = (local_step * env.world + env.rank) * config.batch_size
         x = data.to_unit(run.train_set[order[first : first + config.batch_size]]).to(env.device)
+        x = data.random_crop(x, config.crop, corruption) if config.crop else x
         loss, lr = train_step(run, x, corruption)
         running += loss
         epoch_loss += loss

@@ -116,20 +116,13 @@ def running_median_along_rows(values: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(medians[:, half : half + height].reshape(n, width, height), -1, 1))
 
 
-def anomaly_maps(
-    model: Autoencoder,
-    images: np.ndarray,
-    method: str = "rfi",
-    k_masks: int = 4,
-    mask_ratio: float = 0.75,
-    seed: int = 0,
-) -> np.ndarray:
-    """images float32 [N, C, H, W] in [0, 1] at the model's size -> scores float32 [N, H, W] (0 on no-data)."""
+def score_residual(images: np.ndarray, residual: np.ndarray, method: str) -> np.ndarray:
+    """The score `method` of a residual: images, residual [N, C, H, W] -> scores float32 [N, H, W] (0 on no-data).
+
+    Models and the no-model controls (`analysis.controls`) are scored through this one function, so that
+    they differ only in the residual."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    device = next(model.parameters()).device
-    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
-    residual = residuals(model, x, k_masks, mask_ratio, seed)
     if method == "error":
         scores = squared_error(residual)
     elif method == "ssim":
@@ -138,3 +131,30 @@ def anomaly_maps(
         scores = rfi_score(residual)
     scores[~valid_pixels(images)] = 0
     return scores
+
+
+def anomaly_maps(
+    model: Autoencoder,
+    images: np.ndarray,
+    method: str = "rfi",
+    k_masks: int = 4,
+    mask_ratio: float | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """images float32 [N, C, H, W] in [0, 1] at the model's size -> scores float32 [N, H, W] (0 on no-data).
+
+    mask_ratio: the MAE's; None = the ratio it was trained at (`scoring_mask_ratio`)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    device = next(model.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
+    residual = residuals(model, x, k_masks, scoring_mask_ratio(model, mask_ratio), seed)
+    return score_residual(images, residual, method)
+
+
+def scoring_mask_ratio(model: Autoencoder, mask_ratio: float | None = None) -> float:
+    """The MAE's mask ratio for scoring: the given one, else the ratio it was trained at (a MAE is out of
+    distribution at other ratios); 0 for models without a mask."""
+    if mask_ratio is not None:
+        return mask_ratio
+    return float(getattr(model.config, "train_mask_ratio", 0.0))

@@ -1,29 +1,95 @@
-"""RFI detectors: a checkpoint or the baseline, a score map for inputs of any size, and a threshold.
+"""RFI detectors: a source of residuals, a score, a threshold; a score map for inputs of any size.
 
-A detector scores tiles of its model's size (the baseline uses the SAR patch size too) and blends
-them over the input with `tiling.score_tiled`. The default threshold is the checkpoint's calibrated one
-(`metrics.rfi_threshold`, written by the evaluation), else it is calibrated on the spot: the best-F1
-threshold on synthetic validation patches (seed of the "val" split, never the test set).
+A detector is named by its source and its score method:
+- source: a SAR checkpoint (its residual input - reconstruction), a no-model control (`control-input`,
+  `control-median`: see `analysis.controls`), or `baseline` (row statistics of VH, no residual);
+- method: `error`, `ssim`, `rfi` (`analysis.anomaly.score_residual`) or `learned` (the secondary classifier of
+  `analysis.secondary`, trained for that source).
+Models and controls go through the same scoring code; they differ only in the residual.
+
+Calibration lives in one file, `detectors.json` in the checkpoints folder, written by `python -m train.evaluate`:
+every detector's threshold (best F1 on validation data, never the test set), the learned classifiers, and the
+default detector (the one that measured best on the semi-synthetic validation set). A model's entries carry the
+sha256 of the checkpoint they were calibrated with and are ignored for any other file. A detector without a
+recorded threshold is calibrated on the spot on synthetic validation patches.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint
 from ..data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar
-from .anomaly import METHODS, anomaly_maps
+from ..manifest import file_sha256
+from .anomaly import METHODS, residuals, score_residual, scoring_mask_ratio
 from .baseline import baseline_scores
+from .controls import CONTROLS, control_residual_fn
+from .secondary import SecondaryClassifier
 from .tiling import ScoreFn, score_tiled
 
 CALIBRATION_PATCHES = 32
+DETECTOR_METHODS = (*METHODS, "learned")
+NO_MODEL_SOURCES = ("baseline", *CONTROLS)
+CALIBRATION_FILE = "detectors.json"
 PRECISIONS = ("float32", "bfloat16")
 DEFAULT_PRECISION = "float32"  # of the command lines
+ResidualFn = Callable[[np.ndarray], np.ndarray]  # tiles [B, 2, th, tw] in [0, 1] -> residual [B, 2, th, tw]
+
+
+def default_folder() -> Path:
+    """The checkpoints folder: $RFI_MODELS_CHECKPOINTS, else `checkpoints/`."""
+    return Path(os.environ.get("RFI_MODELS_CHECKPOINTS", "checkpoints"))
+
+
+def read_calibration(folder: str | Path) -> dict:
+    """The calibration file of a checkpoints folder as a dict ({} when there is none or it is unreadable)."""
+    try:
+        data = json.loads((Path(folder) / CALIBRATION_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def calibration_entry(folder: str | Path, key: str, checkpoint: Path | None = None) -> dict:
+    """The recorded entry of detector `key` ("source/method" or "baseline"), {} if none or calibrated with another
+    checkpoint file."""
+    entry = read_calibration(folder).get("detectors", {}).get(key, {})
+    if checkpoint is not None and entry.get("checkpoint_sha256") != file_sha256(checkpoint):
+        return {}
+    return entry
+
+
+def default_detector(folder: str | Path | None = None) -> tuple[str, str]:
+    """(source, method) of the default detector recorded by the evaluation; ("baseline", "") if none is."""
+    recorded = read_calibration(folder or default_folder()).get("default", {})
+    return str(recorded.get("source", "baseline")), str(recorded.get("method", ""))
+
+
+def model_residual_fn(path: str | Path, precision: str = DEFAULT_PRECISION) -> tuple[ResidualFn, tuple[int, int]]:
+    """The residual function of a SAR checkpoint (the MAE at the mask ratio it was trained at) and its tile size.
+
+    `precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
+    faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with the same detection metrics (see README)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    model, info = load_checkpoint(path)
+    if info["domain"] != "sar" or model.config.in_chans != 2:
+        raise CheckpointError(f"{Path(path).name} is a {info['domain']} model; RFI detection needs a SAR model")
+    ratio = scoring_mask_ratio(model)
+
+    def residual_fn(tiles: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            return residuals(model, x, mask_ratio=ratio)
+
+    return residual_fn, model.config.img_size
 
 
 @dataclass
@@ -32,6 +98,26 @@ class Detector:
     score_batch: ScoreFn  # [B, 2, th, tw] in [0, 1] -> [B, th, tw]
     tile: tuple[int, int]
     threshold: float
+
+    @classmethod
+    def create(
+        cls,
+        source: str,
+        method: str = "rfi",
+        threshold: float | None = None,
+        folder: str | Path | None = None,
+        precision: str = DEFAULT_PRECISION,
+    ) -> Detector:
+        """The detector of `source` ('baseline', a control name, or a SAR checkpoint path) and `method`, with the
+        recorded threshold of `folder` (default: the checkpoint's folder, else `default_folder()`) unless given;
+        `precision` is a model's (`model_residual_fn`)."""
+        if source == "baseline":
+            recorded = calibration_entry(folder or default_folder(), "baseline").get("threshold")
+            return cls.baseline(threshold if threshold is not None else recorded)
+        if source in CONTROLS:
+            return cls.from_residual(source, control_residual_fn(source), SAR_SIZE, method, threshold,
+                                     Path(folder or default_folder()))  # fmt: skip
+        return cls.from_checkpoint(source, method, threshold, folder, precision)
 
     @classmethod
     def baseline(cls, threshold: float | None = None) -> Detector:
@@ -44,25 +130,44 @@ class Detector:
         path: str | Path,
         method: str = "rfi",
         threshold: float | None = None,
-        k_masks: int = 4,
-        mask_ratio: float = 0.75,
-        precision: str = "float32",
+        folder: str | Path | None = None,
+        precision: str = DEFAULT_PRECISION,
     ) -> Detector:
-        """`precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
-        faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with the same detection metrics (see README)."""
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        model, info = load_checkpoint(path)
-        if info["domain"] != "sar" or model.config.in_chans != 2:
-            raise CheckpointError(f"{Path(path).name} is a {info['domain']} model; RFI detection needs a SAR model")
+        residual_fn, tile = model_residual_fn(path, precision)
+        return cls.from_residual(Path(path).stem, residual_fn, tile, method, threshold,
+                                 Path(folder or Path(path).parent), checkpoint=Path(path))  # fmt: skip
 
-        def score_batch(tiles: np.ndarray) -> np.ndarray:
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-                return anomaly_maps(model, tiles, method, k_masks=k_masks, mask_ratio=mask_ratio)
+    @classmethod
+    def from_residual(
+        cls,
+        source: str,
+        residual_fn: ResidualFn,
+        tile: tuple[int, int],
+        method: str,
+        threshold: float | None,
+        folder: Path,
+        checkpoint: Path | None = None,
+    ) -> Detector:
+        """A detector that scores `residual_fn`'s residual with `method`; the threshold and, for `learned`, the
+        classifier come from the calibration file of `folder`."""
+        if method not in DETECTOR_METHODS:
+            raise ValueError(f"method must be one of {DETECTOR_METHODS}, got {method!r}")
+        entry = calibration_entry(folder, f"{source}/{method}", checkpoint)
+        if method == "learned":
+            if "classifier" not in entry:
+                raise CheckpointError(f"no learned classifier is recorded for {source} in {folder / CALIBRATION_FILE}"
+                                      "; `python -m train.evaluate` trains them")  # fmt: skip
+            classifier = SecondaryClassifier.from_dict(entry["classifier"])
 
-        stored = info.get("metrics", {}).get(f"rfi_threshold_{method}")
-        chosen = threshold if threshold is not None else stored
-        detector = cls(Path(path).stem, score_batch, model.config.img_size, np.nan if chosen is None else chosen)
+            def score_batch(tiles: np.ndarray) -> np.ndarray:
+                return classifier.scores(tiles, residual_fn(tiles))
+        else:
+
+            def score_batch(tiles: np.ndarray) -> np.ndarray:
+                return score_residual(tiles, residual_fn(tiles), method)
+
+        chosen = threshold if threshold is not None else entry.get("threshold")
+        detector = cls(f"{source} ({method})", score_batch, tile, np.nan if chosen is None else float(chosen))
         return detector if chosen is not None else detector.calibrated()
 
     def calibrated(self, n: int = CALIBRATION_PATCHES) -> Detector:
@@ -86,23 +191,6 @@ class Detector:
 
 
 def recorded_baseline_threshold(folder: str | Path) -> float | None:
-    """The baseline's calibrated threshold recorded by `python -m train.evaluate` in folder/results.json, if any."""
-    try:
-        return float(json.loads((Path(folder) / "results.json").read_text())["sar"]["baseline"]["threshold"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def store_calibrated_thresholds(path: str | Path, methods: tuple[str, ...] = METHODS) -> dict[str, float]:
-    """Calibrate a SAR checkpoint's threshold for every score method and write them into its metadata."""
-    model, info = load_checkpoint(path)
-    thresholds = {
-        f"rfi_threshold_{method}": Detector.from_checkpoint(path, method).threshold
-        if info.get("metrics", {}).get(f"rfi_threshold_{method}") is None
-        else info["metrics"][f"rfi_threshold_{method}"]
-        for method in methods
-    }
-    extra = {k: v for k, v in info.items() if k not in ("format", "architecture", "config", "normalization")}
-    extra["metrics"] = {**info.get("metrics", {}), **thresholds}
-    save_checkpoint(model, path, **extra)
-    return thresholds
+    """The baseline's calibrated threshold recorded by `python -m train.evaluate` in folder's calibration file."""
+    value = calibration_entry(folder, "baseline").get("threshold")
+    return None if value is None else float(value)

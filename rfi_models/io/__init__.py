@@ -31,10 +31,10 @@ MAX_FILE_BYTES per file, MAX_TIFF_PAGES pages. `open_scene` memory-maps whole sc
 MAX_SCENE_PIXELS per band instead.
 """
 
+from ..names import DOMAINS
 from .info import Georef, ReadInfo, Reading, RfiAnnotation, RfiReport
 from .limits import (
     CHANNELS,
-    DOMAINS,
     GRD_AMPLITUDE_CALIBRATION_DB,
     MAX_ARRAY_BYTES,
     MAX_FILE_BYTES,

@@ -1,8 +1,7 @@
-"""The readers' limits and domains, and the error every refusal raises."""
+"""The readers' limits, and the error every refusal raises."""
 
 from __future__ import annotations
 
-DOMAINS = ("mnist", "sar")
 MAX_PIXELS = 8192 * 8192  # per band
 MAX_FILE_BYTES = 1 << 30
 MAX_ARRAY_BYTES = 1 << 29  # a decoded array, however compressed: 2 bands of 8192 x 8192 float32

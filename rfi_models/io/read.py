@@ -9,9 +9,10 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..names import check_domain
 from .decoders import decode_npy, decode_npz, decode_pil, decode_tiff, grey_unit
 from .info import ReadInfo, Reading
-from .limits import DOMAINS, InputError
+from .limits import InputError
 from .mnist import to_mnist_digit
 from .product import ZIP_ERRORS, is_safe_zip
 from .quicklook import quicklook_bands, quicklook_info
@@ -78,8 +79,7 @@ def read_input(source: str | Path | bytes | BinaryIO, domain: str, name: str = "
     thermal noise when a SAFE product's measurements are calibrated. Raises InputError (never anything else for
     bad content) naming the problem and what is accepted.
     """
-    if domain not in DOMAINS:
-        raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
+    check_domain(domain)
     path = Path(source) if isinstance(source, str | Path) else None
     name = name or (path.name if path else "")
     if path is not None and (path.is_dir() or (path.is_file() and zip_head(path) and is_safe_zip_source(path))):

@@ -16,6 +16,7 @@ from .sources import check_pixel_count, sniff_format, unreadable
 from .values import (
     apply_value_rule,
     check_bands_and_size,
+    check_finite,
     check_has_data,
     check_value_type,
     to_channels_first,
@@ -65,14 +66,12 @@ def open_scene(path: str | Path) -> tuple[np.ndarray, Callable[[np.ndarray], np.
     check_bands_and_size(scene, "sar")
     step = max(1, int(np.sqrt(scene.shape[1] * scene.shape[2] / 1e6)))
     sample = np.asarray(scene[:, ::step, ::step])
-    if sample.dtype.kind == "f" and not np.isfinite(sample).all():
-        raise InputError("the image contains NaN or Inf values; replace them (no-data is exact 0)")
+    check_finite(sample)
     check_has_data(sample)
     rule = value_rule(sample.dtype, float(sample.min()), float(sample.max()), "sar")
 
     def to_unit(block: np.ndarray) -> np.ndarray:
-        if block.dtype.kind == "f" and not np.isfinite(block).all():
-            raise InputError("the image contains NaN or Inf values; replace them (no-data is exact 0)")
+        check_finite(block)
         return apply_value_rule(block, rule)
 
     return scene, to_unit

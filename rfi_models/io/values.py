@@ -107,11 +107,16 @@ RULE_SCALES = {
 }
 
 
+def check_finite(array: np.ndarray) -> None:
+    """Refuse float values that are NaN or infinite."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise InputError("the image contains NaN or Inf values; replace them (no-data is exact 0)")
+
+
 def to_unit_range(array: np.ndarray, domain: str) -> tuple[np.ndarray, str]:
     """Scale raw values to [0, 1] by dtype and value range (module docstring); float32 out, and the rule used."""
     check_value_type(array)
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise InputError("the image contains NaN or Inf values; replace them (no-data is exact 0)")
+    check_finite(array)
     low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
     rule = value_rule(array.dtype, low, high, domain)
     return apply_value_rule(array, rule), rule

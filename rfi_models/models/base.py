@@ -14,6 +14,13 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from ..data.mnist import MNIST_MEAN, MNIST_STD
+from ..data.synthetic_sar import SAR_MEAN, SAR_SIZE, SAR_STD
+
+# What each domain's images are (size, channels) and the statistics its presets normalise with.
+MNIST_INPUT = dict(img_size=(28, 28), in_chans=1, mean=(MNIST_MEAN,), std=(MNIST_STD,))
+SAR_INPUT = dict(img_size=SAR_SIZE, in_chans=2, mean=SAR_MEAN, std=SAR_STD)
+
 
 @dataclass
 class Reconstruction:

@@ -29,9 +29,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from ..data.mnist import MNIST_MEAN, MNIST_STD
-from ..data.synthetic_sar import SAR_MEAN, SAR_STD
-from .base import Autoencoder, AutoencoderConfig, Reconstruction
+from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .layers import Block, sincos_position_embedding
 from .registry import register_model
 
@@ -96,19 +94,9 @@ class MaskedAutoencoder(Autoencoder):
     name = "mae"
     config_class = MAEConfig
     presets: ClassVar[dict[str, MAEConfig]] = {
-        "mnist": MAEConfig(
-            img_size=(28, 28),
-            in_chans=1,
-            mean=(MNIST_MEAN,),
-            std=(MNIST_STD,),
-            patch_size=(4, 4),
-            train_mask_ratio_range=(0.1, 0.9),
-        ),
+        "mnist": MAEConfig(**MNIST_INPUT, patch_size=(4, 4), train_mask_ratio_range=(0.1, 0.9)),
         "sar": MAEConfig(
-            img_size=(340, 500),
-            in_chans=2,
-            mean=SAR_MEAN,
-            std=SAR_STD,
+            **SAR_INPUT,
             patch_size=(20, 20),
             embed_dim=128,
             depth=4,

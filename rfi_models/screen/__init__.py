@@ -17,5 +17,5 @@ rewritten atomically after each scene, so a killed run leaves no partial file at
 the same command skips the scenes already screened from the same input and finishes the rest.
 
 Exit codes: 0 every scene screened, 3 some scenes refused (their rows say why), 2 bad arguments (nothing
-screened: missing inputs, unusable checkpoint, unreachable scheduler).
+screened: missing inputs, unusable checkpoint, unreachable scheduler), 130 interrupted (Ctrl-C; rerun to finish).
 """

@@ -25,7 +25,7 @@ from .inputs import ArgumentError, SceneInput, scene_inputs
 from .summary import Summary
 from .work import DetectorSpec, Plan, SceneWriter
 
-EXIT_OK, EXIT_ARGUMENTS, EXIT_REFUSED = 0, 2, 3
+EXIT_OK, EXIT_ARGUMENTS, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 2, 3, 130
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "mae_sar.safetensors"
 BANDS_IN_FLIGHT_PER_WORKER = 2  # bands of one large scene computed ahead of the writer
 
@@ -70,7 +70,7 @@ def connect(workers: int | None, scheduler: str | None) -> Iterator:
 
     with contextlib.ExitStack() as stack:
         if scheduler:
-            client = stack.enter_context(Client(scheduler, timeout="20s"))
+            client = stack.enter_context(Client(scheduler, timeout="10s"))
         else:
             cluster = stack.enter_context(LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
@@ -180,10 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     if todo:
         try:
             with connect(args.workers, args.scheduler) as client:
-                client.run(work.detector_for, spec)  # every worker loads the detector (or says why it cannot)
+                client.run(work.load_detector, spec)  # every worker loads the detector (or says why it cannot)
                 started = time.perf_counter()
                 run(client, todo, spec, args, summary)
                 seconds = time.perf_counter() - started
+        except KeyboardInterrupt:
+            print("interrupted: finished scenes are in the summary; rerun the same command to finish", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except OSError as err:  # no scheduler at that address
             print(f"error: cannot reach the Dask scheduler {args.scheduler}: {one_line(err)}", file=sys.stderr)
             return EXIT_ARGUMENTS

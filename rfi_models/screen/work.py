@@ -59,6 +59,11 @@ def detector_for(spec: DetectorSpec):
     return Detector.from_checkpoint(spec.checkpoint, spec.method, spec.threshold, precision=spec.precision)
 
 
+def load_detector(spec: DetectorSpec) -> str:
+    """Build this worker's detector now (so that a checkpoint it cannot read stops the run at once); its name."""
+    return detector_for(spec).name
+
+
 @dataclass
 class Plan:
     """A scene too large for one task: its shape, georeference and the bands to score as separate tasks."""

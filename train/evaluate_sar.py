@@ -1,0 +1,249 @@
+"""The SAR part of `python -m train.evaluate`: do the models' residuals find RFI better than no model at all?
+
+Every residual source — each shipped SAR model and the two no-model controls (`rfi_models.analysis.controls`) —
+goes through the same scores: the raw `error` and `ssim`, the hand-written `rfi` filter, and the `learned`
+secondary classifier (`rfi_models.analysis.secondary`), trained here once per source on the training sets
+(synthetic and semi-synthetic, with RFI masks) from a fixed seed. The baseline (row statistics) is scored too.
+
+- Thresholds: best F1 on the semi-synthetic validation set (synthetic validation where there is none).
+- Reported on the synthetic test set and the semi-synthetic test set (pixel ROC-AUC, average precision, best F1,
+  IoU at the calibrated threshold), and, at that threshold, the share of pixels flagged on the real RFI-free
+  quick-looks (any flag there is a false positive).
+- The default detector is the one with the highest average precision on the semi-synthetic validation set.
+- Reconstruction floor: each model's held-out MSE against the per-patch, per-channel mean predictor (valid
+  pixels; the MAE on its hidden patches at its training ratio).
+
+Calibration (thresholds, classifiers, default) is written to checkpoints/detectors.json, read by the detectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import rfi_models
+from rfi_models.analysis.anomaly import METHODS, score_residual, scoring_mask_ratio
+from rfi_models.analysis.baseline import baseline_scores
+from rfi_models.analysis.controls import CONTROLS, control_residual_fn
+from rfi_models.analysis.detector import CALIBRATION_FILE, model_residual_fn
+from rfi_models.analysis.secondary import SecondaryClassifier, pixel_features, sample_pixels, train_classifier
+from rfi_models.analysis.tiling import score_tiled
+from rfi_models.data.synthetic_sar import SAR_SIZE
+from rfi_models.manifest import file_sha256
+from rfi_models.metrics import rfi_pixel_metrics, valid_pixels
+from rfi_models.names import FAMILIES
+
+from .sar_sets import SarSets, load_sets
+
+CLASSIFIER_SEED = 0
+PIXELS_PER_CLASS = 10_000  # per training set and class, for the classifier
+BATCH = 4
+ResidualFn = Callable[[np.ndarray], np.ndarray]
+
+
+def residual_sources(folder: Path) -> dict[str, tuple[ResidualFn, Path | None]]:
+    """Every residual source: the shipped SAR models (by checkpoint stem) and the controls."""
+    sources: dict[str, tuple[ResidualFn, Path | None]] = {}
+    for family in FAMILIES:
+        path = folder / f"{family}_sar.safetensors"
+        if path.exists():
+            sources[path.stem] = (model_residual_fn(path)[0], path)
+    for name in CONTROLS:
+        sources[name] = (control_residual_fn(name), None)
+    return sources
+
+
+def in_batches(images: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    with torch.no_grad():
+        return np.concatenate([fn(images[i : i + BATCH]) for i in range(0, len(images), BATCH)])
+
+
+def classifier_for(
+    residual_fn: ResidualFn, train_sets: dict, seed: int = CLASSIFIER_SEED, per_class: int = PIXELS_PER_CLASS
+) -> SecondaryClassifier:
+    """The secondary classifier of one residual source, trained on a seeded class-balanced pixel sample of every
+    training set (images [N, 2, H, W], truth [N, H, W]): up to `per_class` pixels per class and set."""
+    rng = np.random.default_rng(seed)
+    features, labels = [], []
+    for images, truth in train_sets.values():
+        per_patch = max(1, per_class // len(images))
+        for i in range(0, len(images), BATCH):
+            batch = images[i : i + BATCH]
+            with torch.no_grad():
+                f = pixel_features(batch, residual_fn(batch))
+            x, y = sample_pixels(f, truth[i : i + BATCH], valid_pixels(batch), rng, per_patch * len(batch))
+            features.append(x)
+            labels.append(y)
+    return train_classifier(np.concatenate(features), np.concatenate(labels), seed=seed)
+
+
+def all_scores(images: np.ndarray, residual_fn: ResidualFn, classifier: SecondaryClassifier) -> dict[str, np.ndarray]:
+    """Every method's score maps of one set: {method: float32 [N, H, W]}; the residual is computed once per batch."""
+    parts: dict[str, list] = {m: [] for m in (*METHODS, "learned")}
+    for i in range(0, len(images), BATCH):
+        batch = images[i : i + BATCH]
+        with torch.no_grad():
+            residual = residual_fn(batch)
+        for method in METHODS:
+            parts[method].append(score_residual(batch, residual, method))
+        parts["learned"].append(classifier.scores(batch, residual))
+    return {method: np.concatenate(maps) for method, maps in parts.items()}
+
+
+def set_metrics(scores: np.ndarray, images: np.ndarray, truth: np.ndarray, threshold: float | None) -> dict:
+    keep = ("roc_auc", "average_precision", "best_f1", "best_f1_threshold", "iou", "precision", "recall")
+    metrics = rfi_pixel_metrics(scores, truth, images, threshold=threshold)
+    return {k: metrics[k] for k in keep if k in metrics}
+
+
+def flagged_share(score_fn: Callable[[np.ndarray], np.ndarray], scenes: dict[str, np.ndarray], threshold: float):
+    """Share of valid pixels at or above `threshold` on each real RFI-free image ([2, H, W], any size, tiled)."""
+    shares = {}
+    for name, image in scenes.items():
+        scores = score_tiled(score_fn, image, SAR_SIZE)
+        valid = valid_pixels(image)
+        shares[name] = float((scores[valid] >= threshold).mean())
+    return {"per_image": shares, "mean": float(np.mean(list(shares.values()))) if shares else float("nan")}
+
+
+def memoised(residual_fn: ResidualFn) -> ResidualFn:
+    """The same residual function, remembering its results by the tiles' content (the real images are scored
+    once per method, over the same tiles)."""
+    cache: dict[str, np.ndarray] = {}
+
+    def fn(tiles: np.ndarray) -> np.ndarray:
+        key = hashlib.sha1(np.ascontiguousarray(tiles).tobytes()).hexdigest()
+        if key not in cache:
+            cache[key] = residual_fn(tiles)
+        return cache[key]
+
+    return fn
+
+
+def method_score_fn(residual_fn: ResidualFn, method: str, classifier: SecondaryClassifier):
+    if method == "learned":
+        return lambda tiles: classifier.scores(tiles, residual_fn(tiles))
+    return lambda tiles: score_residual(tiles, residual_fn(tiles), method)
+
+
+def evaluate_source(residual_fn: ResidualFn, sets: SarSets, seed: int = CLASSIFIER_SEED) -> tuple[dict, dict]:
+    """(results per method, calibration per method) of one residual source."""
+    classifier = classifier_for(residual_fn, sets.train, seed)
+    calibration_set = sets.calibration_name()
+    val_images, val_truth = sets.val[calibration_set]
+    val_scores = all_scores(val_images, residual_fn, classifier)
+    test_scores = {name: all_scores(images, residual_fn, classifier) for name, (images, _) in sets.test.items()}
+    real_fn = memoised(residual_fn)
+    results, calibration = {}, {}
+    for method, scores in val_scores.items():
+        val = set_metrics(scores, val_images, val_truth, None)
+        threshold = val["best_f1_threshold"]
+        entry = {"threshold": threshold, "val": val}
+        for name, (images, truth) in sets.test.items():
+            entry[name] = set_metrics(test_scores[name][method], images, truth, threshold)
+        entry["real_rfi_free"] = flagged_share(method_score_fn(real_fn, method, classifier), sets.real, threshold)
+        results[method] = entry
+        calibration[method] = {"threshold": threshold}
+    calibration["learned"]["classifier"] = classifier.to_dict()
+    return results, calibration
+
+
+def evaluate_baseline(sets: SarSets) -> dict:
+    images, truth = sets.val[sets.calibration_name()]
+    val = set_metrics(in_batches(images, baseline_scores), images, truth, None)
+    threshold = val["best_f1_threshold"]
+    entry = {"threshold": threshold, "val": val}
+    for name, (test_images, test_truth) in sets.test.items():
+        entry[name] = set_metrics(in_batches(test_images, baseline_scores), test_images, test_truth, threshold)
+    entry["real_rfi_free"] = flagged_share(baseline_scores, sets.real, threshold)
+    return entry
+
+
+def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """Held-out reconstruction MSE of `model` vs the per-patch, per-channel mean predictor, over valid pixels
+    (the MAE: over its hidden patches, at the mask ratio it was trained at). images: float32 [N, 2, H, W]."""
+    squared, baseline, count = 0.0, 0.0, 0
+    for i in range(0, len(images), BATCH):
+        x = torch.from_numpy(np.ascontiguousarray(images[i : i + BATCH]))
+        with torch.no_grad():
+            out = model.reconstruct(x, mask_ratio=scoring_mask_ratio(model), seed=seed + i)
+        valid = valid_pixels(x.numpy())  # [B, H, W]
+        region = valid if out.mask is None else valid & out.mask.numpy()
+        for image, recon, keep, where in zip(x.numpy(), out.image.numpy(), valid, region, strict=True):
+            means = np.array([channel[keep].mean() if keep.any() else 0.0 for channel in image])
+            squared += float(((image - recon)[:, where] ** 2).sum())
+            baseline += float(((image - means[:, None, None])[:, where] ** 2).sum())
+            count += int(where.sum()) * image.shape[0]
+    mse, mean_mse = squared / max(count, 1), baseline / max(count, 1)
+    return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
+
+
+def source_identity(path: Path | None, source: str) -> str:
+    """What a source's results depend on besides the data: its checkpoint's sha256, or the control's name."""
+    return file_sha256(path) if path else source
+
+
+def evaluate(folder: Path, sets: SarSets, only: set[str] | None = None, previous: dict | None = None) -> dict:
+    """Every detector's results and the calibration file's content: {"results": ..., "calibration": ...}.
+
+    `only`: the detectors to evaluate (source names, "baseline"); every other one is taken from `previous` (an
+    earlier return value) when that was made on the same data with the same checkpoint, else evaluated too."""
+    described = json.loads(json.dumps(sets.describe()))
+    old = previous if previous and previous["results"].get("sets") == described else {"results": {}, "calibration": {}}
+    old_results, old_detectors = old["results"], old["calibration"].get("detectors", {})
+
+    def reuse(source: str, identity: str) -> bool:
+        recorded = old_results.get("identity", {}).get(source)
+        return only is not None and source not in only and recorded == identity
+
+    results: dict = {"sets": described, "identity": {"baseline": "baseline"}, "sources": {}, "floor": {}}
+    reused = reuse("baseline", "baseline") and "baseline" in old_results
+    results["baseline"] = old_results["baseline"] if reused else evaluate_baseline(sets)
+    detectors = {"baseline": {"threshold": results["baseline"]["threshold"]}}
+    for source, (residual_fn, path) in residual_sources(folder).items():
+        identity = results["identity"][source] = source_identity(path, source)
+        if reuse(source, identity) and source in old_results.get("sources", {}):
+            results["sources"][source] = old_results["sources"][source]
+            detectors |= {key: value for key, value in old_detectors.items() if key.startswith(f"{source}/")}
+            if source in old_results.get("floor", {}):
+                results["floor"][source] = old_results["floor"][source]
+            continue
+        results["sources"][source], calibration = evaluate_source(residual_fn, sets)
+        extra = {"checkpoint_sha256": identity} if path else {}
+        detectors |= {f"{source}/{method}": values | extra for method, values in calibration.items()}
+        if path:
+            model, _ = rfi_models.load_checkpoint(path)
+            results["floor"][source] = {name: reconstruction_floor(model, x) for name, x in sets.clean_test.items()}
+    results["default"] = best_on_validation(results)
+    calibration = {"calibration_set": sets.calibration_name(), "default": results["default"], "detectors": detectors}
+    return {"results": results, "calibration": calibration}
+
+
+def best_on_validation(results: dict) -> dict:
+    """The detector with the highest average precision on the calibration (validation) set."""
+    candidates = [("baseline", "", results["baseline"]["val"]["average_precision"])]
+    for source, methods in results["sources"].items():
+        candidates += [(source, method, entry["val"]["average_precision"]) for method, entry in methods.items()]
+    source, method, ap = max(candidates, key=lambda c: -1 if np.isnan(c[2]) else c[2])
+    return {"source": source, "method": method, "val_average_precision": ap}
+
+
+def run(folder: Path, n_train: int, n_val: int, n_test: int, only: set[str] | None = None) -> dict:
+    """Evaluate the SAR detectors (`only` some of them: see `evaluate`), write folder/detectors.json, return the
+    SAR results."""
+    sets = load_sets(n_train, n_val, n_test)
+    previous = None
+    if only is not None:
+        try:
+            results = json.loads((folder / "results.json").read_text())["sar"]
+            previous = {"results": results, "calibration": json.loads((folder / CALIBRATION_FILE).read_text())}
+        except (OSError, ValueError, KeyError):
+            previous = None
+    done = evaluate(folder, sets, only, previous)
+    (folder / CALIBRATION_FILE).write_text(json.dumps(done["calibration"], default=float))
+    return done["results"]
