@@ -133,7 +133,7 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
 
 def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page):
     """A real Sentinel-1 quick-look (721 x 504, HH/HV) through the sidebar's one uploader: the model pages look
-    through the movable 340 x 500 window, the arrow keys move it, the RFI page scores the whole image."""
+    through the movable 340 x 500 window, and the arrow keys move it."""
     quicklooks = ROOT.parent / "shared" / "data" / "sentinel1" / "quicklooks"
     found = sorted(quicklooks.glob("S1C_S4_*.png"))
     if not found:
@@ -153,14 +153,14 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     slider.focus()
     for _ in range(3):
         slider.press("ArrowRight")
-    settle(page)
-    after = page.locator('[data-testid="stExpander"] summary').first.inner_text()
 
     def top(text: str) -> int:
         return int(text.split("window rows ")[1].split("-")[0])
 
+    for _ in range(240):  # the rerun may start late on a loaded machine
+        settle(page)
+        after = page.locator('[data-testid="stExpander"] summary').first.inner_text()
+        if top(after) > top(before):
+            break
     assert top(after) > top(before) and f"wtop={top(after)}" in page.url  # moved, and kept in the URL
     assert_clean(page, "09_reconstruction_window_moved")
-    open_page(page, "RFI detection")
-    page.wait_for_selector("text=721 x 504 px · VH", timeout=120_000)
-    assert_clean(page, "10_rfi_detection_quicklook")
