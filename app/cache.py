@@ -13,11 +13,21 @@ import streamlit as st
 
 import rfi_models
 from rfi_models import CheckpointError
-from rfi_models.analysis import Detector, Projection, cluster_quality, extract_latents, reconstruct_all
+from rfi_models.analysis import (
+    Detector,
+    Projection,
+    cluster_quality,
+    extract_latents,
+    reconstruct_all,
+    weight_statistics,
+)
+from rfi_models.analysis.agreement import detection_summary
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
 from rfi_models.gallery import CurrentImage, uploaded_image
+from rfi_models.training_log import read_training_log
+from rfi_models.viz import training_curves, weight_histograms
 from rfi_models.window import Window, baseline_window
 
 
@@ -106,6 +116,13 @@ def cluster_table(checkpoints, domain: str, folder: str, family: str, method: st
     return cluster_quality(maps.maps[family].latents, coords, labels)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.ndarray, truth, _scores: dict) -> list:
+    """Summary rows (`analysis.agreement.detection_summary`) of (name, score key, threshold) detectors, once per
+    image and thresholds: the metrics against the truth take a fraction of a second per detector."""
+    return [detection_summary(name, _scores[name], threshold, image, truth) for name, _, threshold in detectors]
+
+
 def session_scores(found: Detector, key: tuple, image: np.ndarray, progress=None) -> np.ndarray:
     """The detector's score map of `image`, computed once per (detector `key`, image) and kept in this session:
     score maps of a large scene are large and the session's own, so only the current image's are kept."""
@@ -116,3 +133,12 @@ def session_scores(found: Detector, key: tuple, image: np.ndarray, progress=None
     if key not in kept:
         kept[key] = found.score(image, progress=progress)
     return kept[key]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def model_figures(path: str, log: str, family: str, talk: bool) -> tuple:
+    """A checkpoint's training curves (None without a log), weight histograms and per-layer weight rows, built
+    once per checkpoint and mode and shared by every session (never mutated)."""
+    rows = weight_statistics(shared_model(path)[0])
+    curves = training_curves(read_training_log(log), f"{family.upper()} training", talk) if Path(log).exists() else None
+    return curves, weight_histograms(rows, f"{family.upper()} weights per layer", talk), rows

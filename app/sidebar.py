@@ -18,7 +18,6 @@ import streamlit as st
 
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.gallery import (
-    FAMILIES,
     SEMI_SYNTHETIC_SIZE,
     CurrentImage,
     checkpoints_by_family,
@@ -32,6 +31,7 @@ from rfi_models.gallery import (
     windowed,
 )
 from rfi_models.io import InputError
+from rfi_models.names import DOMAINS, FAMILIES
 from rfi_models.window import Window, place_window
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
@@ -58,7 +58,8 @@ def loaded_models(checkpoints: dict) -> dict:
     """family -> model of each checkpoint path, loaded once per process (`cache.shared_model`).
 
     cache is imported here, not at the top: it imports torch, which the Home page does not need, so the app's
-    first page renders about 2 s sooner and torch is imported by the first page that uses a model."""
+    first page renders sooner (`cold_start_s` in benchmarks/results.json) and torch is imported by the first page
+    that uses a model."""
     from cache import shared_model
 
     return {family: shared_model(str(path))[0] for family, path in checkpoints.items()}
@@ -94,7 +95,7 @@ def query_default(key: str, cast, default, low=None, high=None):
 
 def draw_sidebar() -> Selection:
     bar = st.sidebar
-    domains = ["mnist", "sar"]
+    domains = list(DOMAINS)
     domain = bar.radio("Domain", domains, index=domains.index(query_default("domain", str, "mnist")) if
                        query_default("domain", str, "mnist") in domains else 0,
                        format_func=str.upper, horizontal=True, key="domain")  # fmt: skip

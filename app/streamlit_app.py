@@ -38,9 +38,14 @@ def import_models_in_background() -> threading.Timer:
 
 
 keep_large_blocks()  # once per process
-# A talk-mode link opens with the sidebar folded away: the projector's width goes to the figures.
-st.set_page_config(page_title="Autoencoder explorer: MAE vs CAE vs DAE", layout="wide",
-                   initial_sidebar_state="collapsed" if st.query_params.get("talk") == "1" else "auto")  # fmt: skip
+# A talk-mode link opens with the sidebar folded away: the projector's width goes to the figures. Decided once per
+# session: a changed value would fold the sidebar again on a later run.
+sidebar_start = st.session_state.setdefault(
+    "sidebar_start", "collapsed" if st.query_params.get("talk") == "1" else "auto"
+)
+st.set_page_config(
+    page_title="Autoencoder explorer: MAE vs CAE vs DAE", layout="wide", initial_sidebar_state=sidebar_start
+)
 pages = [
     st.Page("views/home.py", title="Home", default=True),
     st.Page("views/reconstruction.py", title="Reconstruction"),

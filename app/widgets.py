@@ -19,9 +19,20 @@ def image_row(panels: list[tuple[str, object]], download: str, min_columns: int 
     columns = st.columns(max(len(panels), 1 if talk_mode() else min_columns))
     for column, (caption, picture) in zip(columns[: len(panels)], panels, strict=True):
         column.image(picture, caption=caption, width="stretch")
-    st.download_button(
-        "Download PNG", file_bytes(image_strip(panels), "png"), f"{download}.png", "image/png", key=f"png_{download}"
-    )
+    download_png(panels, download)
+
+
+def download_png(panels: list[tuple[str, object]], download: str) -> None:
+    """A button that downloads the panels side by side as one PNG, encoded only when it is clicked."""
+    st.download_button("Download PNG", lambda: file_bytes(image_strip(panels), "png"), f"{download}.png",
+                       "image/png", key=f"png_{download}")  # fmt: skip
+
+
+def image_strip_row(panels: list[tuple[str, object]], download: str) -> None:
+    """Many small (caption, uint8 image) panels as ONE picture, captions drawn in, small images enlarged pixel
+    for pixel: one image for the browser to fetch instead of one per panel. With its PNG download button."""
+    st.image(image_strip(panels), width="content")
+    download_png(panels, download)
 
 
 def figure(chart, key: str) -> None:

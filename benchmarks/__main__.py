@@ -16,7 +16,7 @@ from rfi_models.data import load_mnist_sample
 from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
 
-from . import cold_start, interactive, placement, scene, screening, training
+from . import cold_start, interactive, page_switch, placement, scene, screening, training
 from .timing import machine, use_benchmark_threads
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -48,9 +48,12 @@ TARGETS = {
     ),
     "place_ms": Target("place 1 new sample in a 10,000-point map + 10 neighbours", 100),
     "cold_start_s": Target("app launch to first page rendered (headless Chromium)", 5),
+    "page_switch_mnist_s": Target("MNIST: click to page rendered, slowest page's median of 3 rounds (Chromium)", 1.0),
+    "page_switch_sar_s": Target("SAR: click to page rendered, slowest page's median of 3 rounds (Chromium)", 1.5),
     "train_ratio_vs_transformers": Target("MAE training img/s / transformers ViTMAE img/s", 2.0, True),
 }
-GROUPS = ("interactive", "scene", "screening", "placement", "cold_start", "training")
+GROUPS = ("interactive", "scene", "screening", "placement", "cold_start", "page_switch", "training")
+PAGE_SWITCH_ROUNDS = 3
 
 
 def run_interactive(repeats: int, results: dict, details: dict) -> None:
@@ -96,6 +99,13 @@ def run_cold_start(repeats: int, results: dict, details: dict) -> None:
     results["cold_start_s"] = cold_start.cold_start_seconds(max(3, repeats // 3))
 
 
+def run_page_switch(repeats: int, results: dict, details: dict) -> None:
+    medians = page_switch.page_switch_seconds(PAGE_SWITCH_ROUNDS)
+    for domain, per_page in medians.items():
+        results[f"page_switch_{domain}_s"] = max(per_page.values())
+        details[f"page_switch_{domain}_s_per_page"] = {title: round(seconds, 3) for title, seconds in per_page.items()}
+
+
 def run_training(repeats: int, results: dict, details: dict) -> None:
     images, _ = load_mnist_sample()
     throughput = training.training_throughput(images[:, None])
@@ -109,6 +119,7 @@ RUNNERS = {
     "screening": run_screening,
     "placement": run_placement,
     "cold_start": run_cold_start,
+    "page_switch": run_page_switch,
     "training": run_training,
 }
 

@@ -20,6 +20,7 @@ from .viz import display_stride
 
 HEAT = [[0.0, "black"], [1 / 3, "red"], [2 / 3, "yellow"], [1.0, "white"]]  # black-red-yellow-white
 GRAY = [[0.0, "black"], [1.0, "white"]]
+DISPLAY_SIDE = 250  # px: larger images are shown every n-th pixel in a grid (zoomable, a few 100 kB per figure)
 NO_VALUE = "lightgrey"  # pixels without a value (hidden MAE patches in the maps that explain)
 
 
@@ -45,10 +46,12 @@ class Panel:
 
 
 def quantised(values: np.ndarray, scale: Scale) -> np.ndarray:
-    """Values on a [0, 1] image scale sent as uint8 (the 8-bit quick-look scale, 4x less data than float32);
-    other scales as float32. NaN stays NaN (float32)."""
+    """Values on the 8-bit image scale, and small counts, sent as uint8 (4x less data than float32); other values
+    as float32. NaN stays NaN (float32)."""
     if (scale.low, scale.high) == (0.0, 255.0) and np.isfinite(values).all():
         return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    if np.issubdtype(values.dtype, np.integer) and values.min(initial=0) >= 0 and values.max(initial=0) <= 255:
+        return values.astype(np.uint8)  # counts
     return values.astype(np.float32)
 
 
@@ -57,29 +60,44 @@ def _pixels(values: np.ndarray, stride: int) -> dict:
     return {"x": np.arange(0, values.shape[1], stride), "y": np.arange(0, values.shape[0], stride)}
 
 
-def _painted(mask: np.ndarray, colour: str, silent: dict) -> dict:
-    """A heat map that paints the True pixels of `mask` in `colour` and leaves the others transparent."""
-    values = np.where(mask, 1.0, np.nan).astype(np.float32)
-    return {"type": "heatmap", "z": values, "zsmooth": False, "colorscale": [[0, colour], [1, colour]], **silent}
+def _overlay(layers: list[tuple[np.ndarray, str]], silent: dict) -> dict:
+    """One heat map painting bool masks [H, W] in their colours (later ones on top), transparent elsewhere: uint8
+    codes 0 (nothing), 1, 2, … with a stepped colour scale, so that masks cost one byte a pixel together."""
+    codes = np.zeros(layers[0][0].shape, np.uint8)
+    for number, (mask, _) in enumerate(layers, start=1):
+        codes[mask] = number
+    colours = ["rgba(0,0,0,0)", *(colour for _, colour in layers)]
+    steps = [
+        [min(edge, 1.0), colour]
+        for i, colour in enumerate(colours)
+        for edge in (i / len(colours), (i + 1) / len(colours))
+    ]
+    return {"type": "heatmap", "z": codes, "zsmooth": False, "colorscale": steps, "zmin": -0.5,
+            "zmax": len(colours) - 0.5, **silent}  # fmt: skip
+
+
+def outline(mask: np.ndarray, width: int = 2) -> np.ndarray:
+    """The pixels of a bool mask within `width` pixels of its border: its outline, drawn as a painted mask (the
+    browser draws it at once; a plotly contour of a large mask is traced in the browser on every render)."""
+    from scipy.ndimage import binary_erosion  # imported when first needed
+
+    return mask & ~binary_erosion(mask, iterations=width, border_value=1)
 
 
 def _traces(panel: Panel, axis: str, scale: Scale, stride: int, name: str, where: dict) -> list[dict]:
-    """The panel's heat map over grey where it has no value (NaN: hidden MAE patches), its painted mask and its
+    """The panel's heat map over grey where it has no value (NaN: hidden MAE patches), and its painted mask and
     outline when it has them."""
     placed = _pixels(panel.values, stride) | where
     silent = {"showscale": False, "hoverinfo": "skip", **placed}
     values = panel.values[::stride, ::stride]
-    traces = [_painted(~np.isfinite(values), NO_VALUE, silent)] if not np.isfinite(values).all() else []
+    traces = [_overlay([(~np.isfinite(values), NO_VALUE)], silent)] if not np.isfinite(values).all() else []
     hover = f"{name}<br>row %{{y}}, col %{{x}}: %{{z:.3~g}}<extra></extra>"
     traces.append({"type": "heatmap", "z": quantised(values, scale), "coloraxis": axis, "zsmooth": False, "name": name,
                    "hovertemplate": hover, **placed})  # fmt: skip
-    if panel.paint is not None:
-        traces.append(_painted(panel.paint[::stride, ::stride], panel.paint_colour, silent))
+    layers = [] if panel.paint is None else [(panel.paint[::stride, ::stride], panel.paint_colour)]
     if panel.outline is not None and panel.outline.any():
-        level = {"start": 0.5, "end": 0.5, "size": 1, "coloring": "none"}
-        traces.append({"type": "contour", "z": panel.outline[::stride, ::stride].astype(np.uint8), "contours": level,
-                       "line": {"color": panel.outline_colour, "width": 2}, **silent})  # fmt: skip
-    return traces
+        layers.append((outline(panel.outline[::stride, ::stride]), panel.outline_colour))
+    return traces + ([_overlay(layers, silent)] if layers else [])
 
 
 def colour_axes(scales: dict[str, Scale]) -> dict:
@@ -138,7 +156,7 @@ def panel_grid(
     labels: list[str] | None = None,
     height: int,
     talk: bool = False,
-    max_side: int = 250,
+    max_side: int = DISPLAY_SIDE,
 ) -> go.Figure:
     """One figure: rows of panels, `titles` above the panels (row-major), `labels` left of the rows.
 
@@ -257,7 +275,7 @@ def detection_grid(
             panels.append(Panel(relative_score, "score", name, outline=truth))
         else:
             panels.append(Panel(vh * 255, "image", name, paint=mask, outline=truth))
-    panels.append(Panel(agreement.astype(np.float32), "count", "agreement", outline=truth))
+    panels.append(Panel(agreement, "count", "agreement", outline=truth))
     rows = [panels[start : start + columns] for start in range(0, len(panels), columns)]
     titles = [p.title.upper() if p.title != "agreement" else "how many flag" for p in panels]
-    return panel_grid(rows, scales, titles=titles, height=height, talk=talk, max_side=500)
+    return panel_grid(rows, scales, titles=titles, height=height, talk=talk)

@@ -89,9 +89,10 @@ def styled(figure: go.Figure, talk: bool = False, height: int | None = None) -> 
 
 
 def _map_traces(points: np.ndarray, rows: np.ndarray, name: str, marker: dict, hover: list[str], where: dict) -> dict:
-    """One scatter trace of `points[rows]`; each point carries its row (sample) as customdata, for selections."""
+    """One scatter trace of `points[rows]`; each point carries its row (sample) as customdata, for selections.
+    2-D maps draw with WebGL: thousands of points, several maps, drawn at once and selectable by box or lasso."""
     named = {"x": points[rows, 0], "y": points[rows, 1]} | ({"z": points[rows, 2]} if points.shape[1] == 3 else {})
-    return {"type": "scatter3d" if points.shape[1] == 3 else "scatter", "mode": "markers", "name": name,
+    return {"type": "scatter3d" if points.shape[1] == 3 else "scattergl", "mode": "markers", "name": name,
             "legendgroup": name, "marker": marker, "customdata": rows, "text": [hover[r] for r in rows],
             "hovertemplate": "%{text}<extra></extra>", **named, **where}  # fmt: skip
 

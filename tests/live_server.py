@@ -16,11 +16,10 @@ from benchmarks.app_server import (
     ROOT,
     free_port,
     launch_app,
-    launch_chromium,
     wait_until_serving,
 )
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "free_port", "launch_chromium", "playwright_or_skip", "start_server"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "free_port", "playwright_or_skip", "start_server"]
 
 
 def start_server(port: int, timeout: float = 90.0) -> subprocess.Popen:

@@ -191,8 +191,10 @@ def test_latent_page_places_the_current_image_and_rates_clusters(checkpoints):
 def test_models_page_lists_parts_curves_and_weights(checkpoints):
     app = start("views/models.py")
     assert not app.exception
-    assert len(app.tabs) == 3
-    assert any("parameters, latent size" in h.value for h in app.subheader)
+    assert any(h.value.startswith("mae_mnist") and "parameters, latent size" in h.value for h in app.subheader)
+    assert [chart.key for chart in app.get("plotly_chart")] == ["weights_mae"]  # one model's (these have no log)
+    app.get("button_group")[0].set_value("cae").run()
+    assert not app.exception and app.subheader[0].value.startswith("cae_mnist")
 
 
 def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_checkpoints):

@@ -1,11 +1,13 @@
 """The benchmark suite (benchmarks/, `make bench`) on tiny sizes, so that it keeps running; no timing is asserted."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks import interactive, placement, scene, screening
+from benchmarks import interactive, page_switch, placement, scene, screening
 from benchmarks.__main__ import RESULTS, TARGETS, Target, table
 from rfi_models.data import load_mnist_sample
 from rfi_models.names import FAMILIES
@@ -83,3 +85,8 @@ def test_recorded_results_cover_every_target():
     recorded = json.loads(RESULTS.read_text())
     assert set(TARGETS) <= set(recorded)
     assert recorded["met"] == {key: TARGETS[key].met(recorded[key]) for key in TARGETS}
+
+
+def test_the_page_switch_benchmark_visits_every_page_of_the_app():
+    app = (Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py").read_text()
+    assert list(page_switch.PAGES) == re.findall(r'st\.Page\("views/\w+\.py", title="([^"]+)"', app)

@@ -1,6 +1,8 @@
 """The real app in a real browser: `streamlit run` headless on a free port with the shipped checkpoints, driven
 by Debian's Chromium through Playwright. Visits every page, uploads a file, moves the mask slider, makes a box
-selection on a latent map, and asserts that no exception element ever appears. Screenshots go to build/e2e/.
+selection on a latent map, and asserts that no exception element ever appears. Then every page of both domains
+at 1920 x 1080, normal and in talk mode, and talk mode at 1280 x 720: the main grid of Reconstruction and of RFI
+detection must lie within the first screen. Screenshots (one screen each) go to build/e2e/.
 
 Needs /usr/bin/chromium (`apt-get install chromium`, done by .ci/run) and the playwright package (no browser
 download: Playwright drives the system Chromium). Skipped when either is missing, unless RFI_E2E_REQUIRED=1,
@@ -17,9 +19,13 @@ import pytest
 from live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_or_skip, start_server
 from PIL import Image
 
+from benchmarks.page_switch import RENDERED
 from rfi_models.data import load_mnist_sample
 
 SCREENSHOTS = ROOT / "build" / "e2e"
+FULL_HD, PROJECTOR = {"width": 1920, "height": 1080}, {"width": 1280, "height": 720}
+PAGES = {"Home": "", "Reconstruction": "reconstruction", "Explain": "explain", "Latent space": "latent",
+         "RFI detection": "detection", "Models": "models"}  # title -> URL path  # fmt: skip
 
 sync_api = playwright_or_skip("sync_api")
 
@@ -32,23 +38,23 @@ def browser_page():
     try:
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page = browser.new_page(viewport=FULL_HD)
+            page.set_default_timeout(120_000)  # a busy 2-core machine serves slowly
             page.goto(f"http://127.0.0.1:{port}/")
             settle(page)
             yield page
             browser.close()
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=120)
 
 
 def settle(page, timeout_ms: int = 120_000) -> None:
-    """Wait until the script run has finished: the page has a title and no 'running' status widget."""
-    page.wait_for_selector("h1", timeout=timeout_ms)
+    """Wait until the script run has finished and the page has drawn: its title, Streamlit's 'not running' state,
+    every plotly figure drawn and every image loaded."""
+    page.wait_for_selector("h1", state="attached", timeout=timeout_ms)
     page.wait_for_timeout(400)  # a rerun triggered by the last action starts within this
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms, polling=200
-    )
+    page.wait_for_function(RENDERED, timeout=timeout_ms, polling=200)
     page.wait_for_timeout(300)
 
 
@@ -90,11 +96,13 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
     caption = page.locator('[data-testid="stCaptionContainer"]').first
     assert "mask ratio 0.75" in caption.inner_text()
     slider = page.locator('[data-testid="stSidebar"] input[type="range"][aria-label="Mask ratio (MAE)"]')
-    slider.focus()
-    for _ in range(2):
+    captions = page.locator('[data-testid="stCaptionContainer"]')
+    for ratio in ("0.80", "0.85"):  # one step at a time: a rerun redraws the slider, which loses the focus
+        slider.focus()
         slider.press("ArrowRight")
-    settle(page)
-    assert "mask ratio 0.85" in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+        captions.filter(has_text=f"mask ratio {ratio}").first.wait_for(timeout=120_000)
+        settle(page)
+    assert "mask ratio 0.85" in captions.first.inner_text()
     assert_clean(page, "02_reconstruction_mask_0.85")
 
     choose(page, "upload")
@@ -127,8 +135,48 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
 
     choose(page, "SAR")
     open_page(page, "RFI detection")
-    page.wait_for_selector("text=Summary against the true RFI mask", timeout=120_000)
+    page.wait_for_selector("text=Against the true RFI mask", timeout=120_000)
     assert_clean(page, "07_rfi_detection")
+
+
+def main_grid_fits(page, name: str) -> None:
+    """The page's first figure (its main grid) has drawn and lies within the first screen."""
+    chart = page.locator("[data-testid='stMain'] [data-testid='stPlotlyChart']").first
+    chart.locator(".main-svg").first.wait_for(timeout=60_000)
+    box, screen = chart.bounding_box(), page.viewport_size
+    assert box["y"] >= 0 and box["y"] + box["height"] <= screen["height"], (name, box, screen)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= screen["width"], (name, box, screen)
+
+
+def tour(page, domain: str, mode: str) -> None:
+    """Every page of the current domain, one screenshot each; the main grids must fit the screen."""
+    for title, path in PAGES.items():
+        open_page(page, title)
+        name = f"{domain}_{path or 'home'}_{mode}"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0, name
+        if title == "Reconstruction" or (title == "RFI detection" and domain == "sar"):
+            main_grid_fits(page, name)
+
+
+def test_every_page_fits_one_screen_normal_and_in_talk_mode(browser_page):
+    page = browser_page
+    for domain in ("SAR", "MNIST"):
+        choose(page, domain)
+        tour(page, domain.lower(), "1920x1080")
+    page.locator('[data-testid="stSidebar"] label', has_text="Talk mode").first.click()
+    settle(page)
+    for domain in ("SAR", "MNIST"):
+        choose(page, domain)
+        tour(page, domain.lower(), "1920x1080_talk")
+    base = page.url.split("?")[0].rsplit("/", 1)[0]
+    page.set_viewport_size(PROJECTOR)
+    for domain, path in (("mnist", "reconstruction"), ("sar", "reconstruction"), ("sar", "detection")):
+        page.goto(f"{base}/{path}?domain={domain}&talk=1")  # a talk link: the sidebar starts folded
+        settle(page)
+        name = f"{domain}_{path}_1280x720_talk"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+        main_grid_fits(page, name)
 
 
 def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page):

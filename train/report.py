@@ -140,9 +140,11 @@ def seed_report_claims(mnist: dict) -> list[str]:
         f"{figures('r', lambda k: latent[k]['radius'])}.",
         f"2. *The DAE has more near-zero weights* {verdict(sparsest == 'dae')}: share of |w| < 0.01 "
         f"{figures('w', lambda k: weights[k]['near_zero_share'])}.",
-        f"3. *The MAE reconstructs much better* {verdict(best_hidden == 'mae' and best_noisy == 'mae')} on the same "
-        f"input: hidden-pixel PSNR on the same masked digits {figures('h', lambda k: fair[k]['masked']['psnr_hidden'])}"
-        f" dB; PSNR on the same noisy digits {figures('n', lambda k: fair[k]['noisy']['psnr'])} dB.",
+        f"3. *The MAE reconstructs much better* {verdict(best_hidden == 'mae')} on the same masked digits "
+        f"(hidden-pixel PSNR {figures('h', lambda k: fair[k]['masked']['psnr_hidden'])} dB) and "
+        f"{verdict(best_noisy == 'mae')} on the same noisy digits (PSNR "
+        f"{figures('n', lambda k: fair[k]['noisy']['psnr'])} dB); best on masked digits: {best_hidden.upper()}, "
+        f"on noisy digits: {best_noisy.upper()}.",
     ]
     attention = mnist.get("attention")
     if attention:

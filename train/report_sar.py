@@ -93,6 +93,13 @@ def objective_lines(sar: dict) -> list[str]:
     o = objective(sar)
     default = sar["default"]
     fmt = report.fmt
+    if o["best_model"] == "-":
+        return [
+            "### SAR objective and default detector",
+            "No model-based detector was evaluated (no SAR checkpoint in the folder).",
+            f"Default detector (highest AP on the {sar['sets']['calibration']} validation set): "
+            f"{label(default['source'], default['method'])} (validation AP {fmt(default['val_average_precision'])}).",
+        ]
     return [
         "### SAR objective and default detector",
         f"On the {o['test_set']} test set the best model-based detector is {o['best_model']} "

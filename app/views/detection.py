@@ -1,19 +1,23 @@
 """RFI detection: every detector's mask (or score) over VH in one grid with the true RFI outlined, thresholds in
 one row, downloads in one menu, how many detectors flag each pixel, and the numbers against the truth."""
 
+import threading
+
 import numpy as np
 import streamlit as st
-from cache import detector, session_scores
+from cache import detection_rows, detector, session_scores
 from scene import what_was_read
 from sidebar import checkpoints_folder
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
 from rfi_models.analysis import METHODS
-from rfi_models.analysis.agreement import agreement_count, detection_summary, pairwise_iou
+from rfi_models.analysis.agreement import agreement_count, pairwise_iou
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
 from rfi_models.io import geotiff_bytes
-from rfi_models.panels import detection_grid
+from rfi_models.panels import DISPLAY_SIDE, detection_grid
+from rfi_models.viz import display_stride
 
 selection = start_page("RFI detection", need_image=False)
 if selection.domain != "sar":
@@ -49,19 +53,23 @@ def mask_bytes(mask: np.ndarray, fmt: str) -> bytes:
     return geotiff_bytes(mask, georef) if fmt == "tif" else file_bytes(mask, fmt)
 
 
+score_keys = {name: ("baseline" if name == "baseline" else str(selection.checkpoints[name]), method) for name in chosen}
+
+
 def scores_of(name: str):
     """The detector `name` and its score map of the image (with a progress bar while a scene is tiled)."""
-    path = "baseline" if name == "baseline" else str(selection.checkpoints[name])
+    path = score_keys[name][0]
     found = detector(path, "" if name == "baseline" else method, str(checkpoints_folder()))
     tiles = count_tiles(image.shape[1:], found.tile)
     bar = st.progress(0.0, text=f"{name.upper()}: scoring {tiles} tiles") if tiles > 1 else None
-    done = [0]
+    done, run = [0], get_script_run_ctx()
 
-    def advance(n: int) -> None:
+    def advance(n: int) -> None:  # called from the tiling's worker thread: it draws into this page's run
+        add_script_run_ctx(threading.current_thread(), run)
         done[0] += n
         bar.progress(min(done[0] / tiles, 1.0), text=f"{name.upper()}: {done[0]} / {tiles} tiles")
 
-    scores = session_scores(found, (path, method), image, advance if bar else None)
+    scores = session_scores(found, score_keys[name], image, advance if bar else None)
     if bar:
         bar.empty()
     return found, scores
@@ -84,7 +92,9 @@ with downloads:
                            f"rfi_scores_{name}.npy", key=f"scores_{name}", width="stretch")  # fmt: skip
 
 height, width = image.shape[1:]
-st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined in green" if truth is not None else ""))
+stride = display_stride(image.shape, DISPLAY_SIDE)
+st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined in green" if truth is not None else "")
+           + (f" · shown every {stride} pixels (downloads: full resolution)" if stride > 1 else ""))  # fmt: skip
 what_was_read(scene)
 results = {name: (scores / max(thresholds[name], 1e-12), masks[name]) for name, (_, scores) in found_scores.items()}
 chart = detection_grid(
@@ -94,8 +104,9 @@ figure(chart, "detection_grid")
 
 summary, agreement = st.columns([3, 2])
 summary.markdown("**Against the true RFI mask**" if truth is not None else "**Detectors**")
-summary.dataframe([detection_summary(name, scores, thresholds[name], image, truth)
-                   for name, (_, scores) in found_scores.items()], hide_index=True)  # fmt: skip
+score_maps = {name: scores for name, (_, scores) in found_scores.items()}
+summary.dataframe(detection_rows(tuple((name, score_keys[name], thresholds[name]) for name in chosen), image, truth,
+                                 score_maps), hide_index=True)  # fmt: skip
 if scene.info is not None and scene.info.rfi is not None:
     summary.markdown(f"**The processor's own RFI annotation**, beside ours: {scene.info.rfi.summary()}")
 if truth is not None and not truth.any():

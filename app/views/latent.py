@@ -6,7 +6,7 @@ import streamlit as st
 from cache import cluster_table, latent_maps, placements, projection, reconstructions
 from scene import scene_overview
 from sidebar import checkpoints_folder
-from widgets import controls_area, dae_noise, image_row, main_height, selectable_figure, start_page, talk_mode
+from widgets import controls_area, dae_noise, image_strip_row, main_height, selectable_figure, start_page, talk_mode
 
 from rfi_models.analysis.latent import PROJECTIONS
 from rfi_models.analysis.latent_view import colour_options, colour_values, standardised
@@ -97,20 +97,20 @@ if selection.current is not None:
         panels += [(f"#{maps.index[row]}", thumbnail(gallery_image(domain, int(maps.index[row])).image))
                    for row in nearest[family]]  # fmt: skip
         st.markdown(f"**{family.upper()}**")
-        image_row(panels, f"neighbours_{family}", min_columns=k + 1)
+        image_strip_row(panels, f"neighbours_{family}")
 
 if len(selected_rows) > 1:
     rows = selected_rows
     st.subheader(f"Selection: {len(rows)} samples" + (f" (first {MAX_SHOWN} shown)" if len(rows) > MAX_SHOWN else ""))
     images = [gallery_image(domain, int(maps.index[row])) for row in rows[:MAX_SHOWN]]
     st.markdown("**originals**")
-    image_row([(f"#{maps.index[r]}", thumbnail(g.image)) for r, g in zip(rows, images, strict=False)],
-              "selection_originals", min_columns=MAX_SHOWN)  # fmt: skip
+    image_strip_row([(f"#{maps.index[r]}", thumbnail(g.image)) for r, g in zip(rows, images, strict=False)],
+                    "selection_originals")  # fmt: skip
     views = [sample_views(g.image)[1:] for g in images]  # [image][model]
     for position, family in enumerate(shown):
         st.markdown(f"**{family.upper()} reconstructions**")
         pictures = [(f"#{maps.index[r]}", per_model[position][1]) for r, per_model in zip(rows, views, strict=False)]
-        image_row(pictures, f"selection_{family}", min_columns=MAX_SHOWN)
+        image_strip_row(pictures, f"selection_{family}")
 
 st.subheader("Cluster quality")
 quality = {f: cluster_table(checkpoints, domain, folder, f, method, dims, params_key) for f in shown}

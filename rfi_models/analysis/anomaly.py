@@ -103,7 +103,7 @@ def running_median_along_rows(values: np.ndarray, size: int) -> np.ndarray:
     """Running median over `size` rows (edges repeated) of [N, H, W], the same values as
     `ndimage.median_filter(values, size=(1, size, 1), mode="nearest")`.
 
-    scipy's 1-D median filter is about 10x faster than its N-d one with a one-axis window, and its per-call
+    scipy's 1-D median filter is much faster than its N-d one with a one-axis window, and its per-call
     overhead exceeds the work on one column: so every column, padded with size // 2 copies of its edge values
     at both ends, goes into one long 1-D array filtered in a single call. No window reaches past its column's
     padding, so each output is the median of its own column's window.

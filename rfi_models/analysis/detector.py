@@ -10,8 +10,9 @@ Models and controls go through the same scoring code; they differ only in the re
 Calibration lives in one file, `detectors.json` in the checkpoints folder, written by `python -m train.evaluate`:
 every detector's threshold (best F1 on validation data, never the test set), the learned classifiers, and the
 default detector (the one that measured best on the semi-synthetic validation set). A model's entries carry the
-sha256 of the checkpoint they were calibrated with and are ignored for any other file. A detector without a
-recorded threshold is calibrated on the spot on synthetic validation patches.
+sha256 of the checkpoint they were calibrated with and are ignored for any other file. A checkpoint's own recorded
+thresholds (`metrics.rfi_threshold_<method>`, written by earlier versions) come next; a detector without any is
+calibrated on the spot on synthetic validation patches.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import CheckpointError, load_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from ..data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar
 from ..manifest import file_sha256
 from .anomaly import METHODS, residuals, score_residual, scoring_mask_ratio
@@ -134,6 +135,10 @@ class Detector:
         precision: str = DEFAULT_PRECISION,
     ) -> Detector:
         residual_fn, tile = model_residual_fn(path, precision)
+        if threshold is None:  # checkpoints calibrated before the calibration file existed carry their own thresholds
+            threshold = calibration_entry(folder or Path(path).parent, f"{Path(path).stem}/{method}", Path(path)).get(
+                "threshold", read_checkpoint_info(path).get("metrics", {}).get(f"rfi_threshold_{method}")
+            )
         return cls.from_residual(Path(path).stem, residual_fn, tile, method, threshold,
                                  Path(folder or Path(path).parent), checkpoint=Path(path))  # fmt: skip
 

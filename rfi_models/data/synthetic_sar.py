@@ -136,19 +136,14 @@ def synthetic_sar_patches(
 
 
 def synthetic_sar(
-    n: int,
-    height: int = SAR_SIZE[0],
-    width: int = SAR_SIZE[1],
-    seed: int = 0,
-    rfi_probability: float = 0.5,
-    rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
-    recipe: str = "quicklook",
+    n: int, height: int = SAR_SIZE[0], width: int = SAR_SIZE[1], **settings
 ) -> tuple[np.ndarray, np.ndarray]:
     """`n` synthetic patches -> (images float32 [N, 2, H, W] in [0, 1], rfi_mask bool [N, H, W]).
 
-    Channel 0 is VV, channel 1 VH; exact zeros are no-data. Deterministic for a seed; any size.
+    `settings` are those of `synthetic_sar_patches` (seed, rfi_probability, rfi_strength_db, recipe), with the
+    same defaults. Channel 0 is VV, channel 1 VH; exact zeros are no-data. Deterministic for a seed; any size.
     """
-    patches = synthetic_sar_patches(n, height, width, seed, rfi_probability, rfi_strength_db, recipe)
+    patches = synthetic_sar_patches(n, height, width, **settings)
     images = np.zeros((n, 2, height, width), dtype=np.float32)
     masks = np.zeros((n, height, width), dtype=bool)
     for i, patch in enumerate(patches):

@@ -94,7 +94,7 @@ class MaskedAutoencoder(Autoencoder):
     name = "mae"
     config_class = MAEConfig
     presets: ClassVar[dict[str, MAEConfig]] = {
-        "mnist": MAEConfig(**MNIST_INPUT, patch_size=(4, 4), train_mask_ratio_range=(0.1, 0.9)),
+        "mnist": MAEConfig(**MNIST_INPUT, patch_size=(4, 4), decoder_embed_dim=64, train_mask_ratio_range=(0.1, 0.9)),
         "sar": MAEConfig(
             **SAR_INPUT,
             patch_size=(20, 20),
