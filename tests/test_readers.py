@@ -307,3 +307,19 @@ def test_a_plain_tiff_is_not_georeferenced_and_its_mask_is_a_plain_tiff(tmp_path
     write_geotiff(tmp_path / "mask.tif", reading.image[0] > 0.5, None)
     with rasterio.open(tmp_path / "mask.tif") as out:
         assert out.crs is None and not out.gcps[0] and out.shape == (30, 40)
+
+
+def test_measurements_inside_a_zip_are_read_in_place_from_a_path_and_from_bytes(safe_copy, tmp_path):
+    dn = {p: np.random.default_rng(3).integers(50, 3000, (30, 70)).astype(np.uint16) for p in ("vv", "vh")}
+    write_measurements(safe_copy, dn)
+    from_folder = read_input(safe_copy, "sar", denoise=False)
+    archive = tmp_path / (safe_copy.name.replace(".SAFE", "") + ".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(safe_copy.rglob("*")):
+            if path.is_file():
+                out.write(path, f"{safe_copy.name}/{path.relative_to(safe_copy).as_posix()}")
+    from_path = read_input(archive, "sar", denoise=False)
+    from_bytes = read_input(archive.read_bytes(), "sar", name=archive.name, denoise=False)
+    for reading in (from_path, from_bytes):
+        assert reading.info.format == "SAFE zip: measurement GeoTIFFs"
+        assert np.array_equal(reading.image, from_folder.image) and reading.info.georef == from_folder.info.georef

@@ -154,12 +154,16 @@ def score_tiled(
     out = np.zeros((height, width), dtype=np.float32) if out is None else out
     blender = RowBlender(width)
 
+    scored: list[int] = []  # tiles done in the worker threads, reported to `progress` from this thread (a UI's)
+
     def add(band: Band) -> None:
         for top, scores in blender.add(band):
             out[top : top + len(scores)] = scores
+        while progress and scored:
+            progress(scored.pop())
 
     def band(tops: list[int]) -> Band:
-        return score_band(score_fn, image, tile, tops, overlap, batch_size, to_unit, progress)
+        return score_band(score_fn, image, tile, tops, overlap, batch_size, to_unit, scored.append)
 
     with ThreadPoolExecutor(max(1, threads)) as pool:
         running: deque[Future] = deque()

@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from xml.etree.ElementTree import Element
@@ -43,8 +44,10 @@ def checked_names(archive: zipfile.ZipFile, label: str) -> list[str]:
     return [i.filename for i in infos if not i.is_dir()]
 
 
-class Product:
+class Product(ABC):
     """Read access to the files of one SAFE product by their path inside it ("annotation/x.xml")."""
+
+    kind = ""  # "folder" or "zip"
 
     def __init__(self, name: str, files: dict[str, int]):
         self.name = name  # the product's folder name, e.g. S1A_IW_GRDH_1SDV_..._8255.SAFE
@@ -73,8 +76,9 @@ class Product:
         except ParseError as err:
             raise InputError(f"{relative} is not valid XML ({err}); the product is corrupt or truncated") from None
 
+    @abstractmethod
     def read_bytes(self, relative: str, size: int) -> bytes:
-        raise NotImplementedError
+        """A member's bytes, at most `size` + 1 of them."""
 
     @contextmanager
     def raster(self, relative: str):
@@ -84,11 +88,14 @@ class Product:
         with rasterio.open(self.gdal_path(relative)) as dataset:
             yield dataset
 
+    @abstractmethod
     def gdal_path(self, relative: str) -> str:
-        raise NotImplementedError
+        """The path GDAL opens a member by."""
 
 
 class FolderProduct(Product):
+    kind = "folder"
+
     def __init__(self, folder: Path):
         root = folder.resolve()
         files = {}
@@ -111,6 +118,8 @@ class FolderProduct(Product):
 
 
 class ZipProduct(Product):
+    kind = "zip"
+
     def __init__(self, archive: zipfile.ZipFile, label: str, source: Path | bytes):
         names = checked_names(archive, label)
         manifests = sorted((n for n in names if PurePosixPath(n).name == MANIFEST), key=len)

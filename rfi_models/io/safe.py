@@ -105,7 +105,7 @@ def read_product(product: Product, denoise: bool) -> Reading:
     span = span if all(span) else None
     measurements = [product.find(member(p.lower(), "measurement", suffix=r"\.tiff?")) for p in polarisations]
     complete = all(m and product.files[m[0]] > 0 for m in measurements)
-    fmt = "SAFE " + ("zip" if getattr(product, "archive", None) else "folder")
+    fmt = f"SAFE {product.kind}"
     if complete:
         image, georef, notes = measurement_bands(product, polarisations, [m[0] for m in measurements], denoise)
         fmt, scale = f"{fmt}: measurement GeoTIFFs", SIGMA0_SCALE
