@@ -29,5 +29,7 @@ st.caption(
 )
 views = reconstructions(tuple(map(str, selection.checkpoints.values())), image, selection.mask_ratio,
                         selection.seed, noise, selection.models)  # fmt: skip
-chart = reconstruction_grid(image, views, channel, height=main_height(), talk=talk_mode())
+# a SAR scene's overview (the whole image and its window) sits above the grid: one control row less of height
+chart = reconstruction_grid(image, views, channel, height=main_height(2 if selection.domain == "sar" else 1),
+                            talk=talk_mode())  # fmt: skip
 figure(chart, "reconstruction_grid")
