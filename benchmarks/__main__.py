@@ -149,12 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         RUNNERS[group](args.repeats, results, details)
     details["total_seconds"] = round(time.time() - started, 1)
     print(table(results))
+    # --only keeps the stored rows of the groups it did not run
+    stored = json.loads(args.out.read_text()) if args.out.exists() and set(args.only) != set(GROUPS) else {}
+    measured = {key: stored[key] for key in TARGETS if key in stored}
+    measured |= {key: round(results[key], 4) for key in TARGETS if key in results}
     record = {
-        **{key: round(results[key], 4) for key in TARGETS if key in results},
+        **measured,
         "targets": {key: target.text() for key, target in TARGETS.items()},
-        "met": {key: TARGETS[key].met(results[key]) for key in TARGETS if key in results},
+        "met": {key: TARGETS[key].met(value) for key, value in measured.items()},
         "command": "make bench",
-        "details": details,
+        "details": {**stored.get("details", {}), **details},
     }
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.out}")
