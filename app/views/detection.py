@@ -13,6 +13,7 @@ from widgets import controls_area, figure, main_height, start_page, switch_to_sa
 
 from rfi_models.analysis import METHODS
 from rfi_models.analysis.agreement import agreement_count, pairwise_iou
+from rfi_models.analysis.anomaly import SSIM_WINDOW
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
 from rfi_models.io import geotiff_bytes
@@ -36,9 +37,10 @@ with controls:
     detectors_column, method_column, show_column, menu_column = st.columns([3.4, 1, 1, 0.9])
     names = ["baseline", *selection.models]
     chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors")
+    ssim_window = " x ".join(map(str, SSIM_WINDOW))
     method = method_column.selectbox("Model score", METHODS, index=METHODS.index("rfi"), key="detection_method",
                                      help="rfi: the residual filtered by RFI's structure; error: squared error; "
-                                     "ssim: local 1 - SSIM in a 20 x 100 window")  # fmt: skip
+                                     f"ssim: local 1 - SSIM in a {ssim_window} window")  # fmt: skip
     show = show_column.radio("Show", ("mask", "score"), horizontal=True, key="detection_show",
                              help="mask: each mask over VH; score: score / threshold (1: at threshold)")  # fmt: skip
     downloads = menu_column.popover("Downloads", width="stretch")

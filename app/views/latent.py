@@ -8,7 +8,7 @@ from scene import scene_overview
 from sidebar import checkpoints_folder
 from widgets import controls_area, dae_noise, image_strip_row, main_height, selectable_figure, start_page, talk_mode
 
-from rfi_models.analysis.latent import PROJECTIONS
+from rfi_models.analysis.latent import KNN_NEIGHBOURS, PROJECTIONS
 from rfi_models.analysis.latent_view import colour_options, colour_values, standardised
 from rfi_models.gallery import gallery_image
 from rfi_models.viz import latent_figure, thumbnail
@@ -120,7 +120,7 @@ st.dataframe(
             "model": family.upper(),
             "silhouette (latent)": q["silhouette_latent"],
             "silhouette (map)": q["silhouette_projection"],
-            "kNN accuracy (k=5)": q["knn_accuracy"],
+            f"kNN accuracy (k={KNN_NEIGHBOURS})": q["knn_accuracy"],
             "trustworthiness": q["trustworthiness"],
             "mean radius (latent)": np.mean(list(q["radius_latent"].values())),
             "mean radius (map)": np.mean(list(q["radius_projection"].values())),

@@ -6,6 +6,8 @@ from cache import model_figures, shared_model
 from sidebar import checkpoints_folder
 from widgets import figure, start_page, talk_mode
 
+from rfi_models.analysis.latent import NEAR_ZERO_WEIGHT
+
 selection = start_page("Models", need_image=False)
 families = list(selection.checkpoints)
 family = st.segmented_control("Model", families, format_func=str.upper, key="models_family", default=families[0])
@@ -34,7 +36,7 @@ st.dataframe(
             "shape": " x ".join(map(str, r["shape"])),
             "mean |w|": r["mean_abs"],
             "std": r["std"],
-            "share |w| < 0.01": r["near_zero_share"],
+            f"share |w| < {NEAR_ZERO_WEIGHT:g}": r["near_zero_share"],
         }
         for r in rows
     ],

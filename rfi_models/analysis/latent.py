@@ -26,6 +26,8 @@ from .anomaly import anomaly_maps
 
 PROJECTIONS = ("pca", "umap", "tsne")
 REDUCED_DIMS = 50
+KNN_NEIGHBOURS = 5  # the kNN accuracy of the cluster figures
+NEAR_ZERO_WEIGHT = 1e-2  # |w| below this counts as near zero (the seed report's comparison)
 
 
 @torch.no_grad()
@@ -136,7 +138,7 @@ def class_radii(points: np.ndarray, labels: np.ndarray) -> dict[int, float]:
     return radii
 
 
-def latent_space_quality(latents: np.ndarray, labels: np.ndarray, k: int = 5) -> dict:
+def latent_space_quality(latents: np.ndarray, labels: np.ndarray, k: int = KNN_NEIGHBOURS) -> dict:
     """In the standardised latent space itself: per-class normalised radii, silhouette and kNN accuracy."""
     from sklearn.metrics import silhouette_score
     from sklearn.model_selection import cross_val_score
@@ -153,7 +155,7 @@ def latent_space_quality(latents: np.ndarray, labels: np.ndarray, k: int = 5) ->
     }
 
 
-def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray, k: int = 5) -> dict:
+def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray, k: int = KNN_NEIGHBOURS) -> dict:
     """`latent_space_quality`, plus radii, silhouette and trustworthiness of a projection `coords`. Projection
     figures describe one picture: t-SNE does not keep cluster sizes, so they do not compare across models."""
     from sklearn.manifold import trustworthiness
@@ -167,7 +169,7 @@ def cluster_quality(latents: np.ndarray, coords: np.ndarray, labels: np.ndarray,
     }
 
 
-def weight_statistics(model: Autoencoder, near_zero: float = 1e-2, bins: int = 50) -> list[dict]:
+def weight_statistics(model: Autoencoder, near_zero: float = NEAR_ZERO_WEIGHT, bins: int = 50) -> list[dict]:
     """Per weight tensor: size, mean, std, mean |w|, share of |w| < near_zero, and a histogram."""
     rows = []
     for name, parameter in model.named_parameters():
