@@ -100,7 +100,7 @@ st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined i
 what_was_read(scene)
 results = {name: (scores / max(thresholds[name], 1e-12), masks[name]) for name, (_, scores) in found_scores.items()}
 chart = detection_grid(
-    image[1], results, agreement_count(masks), truth, show=show, height=main_height(), talk=talk_mode()
+    image[1], results, agreement_count(masks), truth, show=show, height=main_height(2), talk=talk_mode()
 )
 figure(chart, "detection_grid")
 
