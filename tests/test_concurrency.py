@@ -104,7 +104,8 @@ async def one_user(browser, url: str, user: int, folder: Path) -> dict[str, list
     shows exactly that. Returns the latency of each action (until its result is on the page) in seconds."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
-    caption = page.locator('[data-testid="stCaptionContainer"]').first
+    # the page's caption (image label, mask ratio); "what was read" of an upload is a caption above it
+    caption = page.locator('[data-testid="stCaptionContainer"]', has_text="mask ratio").first
     latencies: dict[str, list[float]] = {"page load": [], "upload": [], "slider": []}
 
     async def act(kind: str, action, shows: str) -> None:
