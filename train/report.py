@@ -133,17 +133,17 @@ def seed_report_claims(mnist: dict) -> list[str]:
     sparsest = max(families, key=lambda k: weights[k]["near_zero_share"])
     best_hidden = max(families, key=lambda k: fair[k]["masked"]["psnr_hidden"])
     best_noisy = max(families, key=lambda k: fair[k]["noisy"]["psnr"])
-    figures = lambda key, values: ", ".join(f"{k.upper()} {fmt(values(k))}" for k in families)  # noqa: E731
+    figures = lambda values: ", ".join(f"{k.upper()} {fmt(values(k))}" for k in families)  # noqa: E731
     lines = [
         f"1. *The MAE's classes cluster tighter* {verdict(best_silhouette == 'mae' and tightest == 'mae')} in each "
-        f"model's own latent space: silhouette {figures('s', lambda k: latent[k]['silhouette'])}; mean radius "
-        f"{figures('r', lambda k: latent[k]['radius'])}.",
+        f"model's own latent space: silhouette {figures(lambda k: latent[k]['silhouette'])}; mean radius "
+        f"{figures(lambda k: latent[k]['radius'])}.",
         f"2. *The DAE has more near-zero weights* {verdict(sparsest == 'dae')}: share of |w| < 0.01 "
-        f"{figures('w', lambda k: weights[k]['near_zero_share'])}.",
+        f"{figures(lambda k: weights[k]['near_zero_share'])}.",
         f"3. *The MAE reconstructs much better* {verdict(best_hidden == 'mae')} on the same masked digits "
-        f"(hidden-pixel PSNR {figures('h', lambda k: fair[k]['masked']['psnr_hidden'])} dB) and "
+        f"(hidden-pixel PSNR {figures(lambda k: fair[k]['masked']['psnr_hidden'])} dB) and "
         f"{verdict(best_noisy == 'mae')} on the same noisy digits (PSNR "
-        f"{figures('n', lambda k: fair[k]['noisy']['psnr'])} dB); best on masked digits: {best_hidden.upper()}, "
+        f"{figures(lambda k: fair[k]['noisy']['psnr'])} dB); best on masked digits: {best_hidden.upper()}, "
         f"on noisy digits: {best_noisy.upper()}.",
     ]
     attention = mnist.get("attention")
