@@ -3,7 +3,8 @@
     python -m rfi_models.detect INPUT [--checkpoint CKPT] [--method M] --out MASK.{png,npy,tif} --scores SCORES.npy
                                 [--threshold T]
 
-INPUT is any file `rfi_models.io` accepts for SAR (2 bands, VV then VH); uncompressed .npy and TIFF
+INPUT is anything `rfi_models.io` accepts for SAR (2 bands, VV then VH; for a SAFE product, what was read and
+the processor's own RFI annotation are printed before the result); uncompressed .npy and TIFF
 scenes are memory-mapped and streamed tile by tile, so a whole Sentinel-1 GRD scene fits in bounded
 memory. CKPT is a SAR checkpoint, `baseline` for the non-learned detector, or a no-model control
 (`control-input`, `control-median`); M is its score (error, ssim, rfi, learned). Left out, both are the
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,8 @@ from .analysis.detector import (
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
 from .checkpoint import CheckpointError
-from .io import InputError, open_scene, release_mapped_pages
+from .io import InputError, ReadInfo, open_scene, read_input, release_mapped_pages
+from .io.read import is_safe_zip_source, zip_head
 from .runtime import keep_large_blocks
 
 MASK_FORMATS = (".png", ".npy", ".tif", ".tiff")
@@ -124,13 +126,23 @@ def chosen_detector(args: argparse.Namespace) -> tuple[str, str]:
     return args.checkpoint, args.method or "rfi"
 
 
+def open_input(path: str) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], ReadInfo | None]:
+    """The scene to score, the function that turns its blocks into [0, 1], and what was read: for a SAFE product
+    (folder or zip) the reader's report, with the processor's own RFI annotation; None for plain arrays."""
+    source = Path(path)
+    if source.is_dir() or (source.is_file() and zip_head(source) and is_safe_zip_source(source)):
+        reading = read_input(source, "sar")
+        return reading.image, lambda block: block, reading.info
+    return (*open_scene(source), None)
+
+
 def detect(args: argparse.Namespace) -> str:
     out, scores_path = Path(args.out), Path(args.scores)
     if out.suffix.lower() not in MASK_FORMATS:
         raise InputError(f"--out must end in one of {', '.join(MASK_FORMATS)}, got {out.name}")
     if scores_path.suffix.lower() != ".npy":
         raise InputError(f"--scores must be a .npy file, got {scores_path.name}")
-    scene, to_unit = open_scene(args.input)
+    scene, to_unit, info = open_input(args.input)
     detector = Detector.create(*chosen_detector(args), args.threshold, precision=args.precision)
     _, height, width = scene.shape
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
@@ -138,17 +150,23 @@ def detect(args: argparse.Namespace) -> str:
         score_scene(detector, scene, to_unit, scores, args.threads)
         flagged = write_mask(scores, detector.threshold, mask_partial)
         del scores
-    return (
+    read = [*info.lines(), *([] if info.rfi else ["the product has no RFI annotation"])] if info else []
+    return "\n".join([
+        *read,
         f"{detector.name}: {height} x {width} px, threshold {detector.threshold:.4g}, "
-        f"{flagged} px flagged ({flagged / (height * width):.2%}); wrote {out} and {scores_path}"
-    )
+        f"{flagged} px flagged ({flagged / (height * width):.2%}); wrote {out} and {scores_path}",
+    ])  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rfi_models.detect", description="Find RFI in a SAR patch or scene."
     )
-    parser.add_argument("input", help="SAR image: .npy/.npz or TIFF with VV and VH bands")
+    parser.add_argument(
+        "input",
+        help="SAR image: .npy/.npz or TIFF with VV and VH bands, a Sentinel-1 quick-look, "
+        "or a SAFE product (.SAFE folder or .zip; its own RFI annotation is printed too)",
+    )
     parser.add_argument(
         "--checkpoint",
         help="SAR checkpoint (.safetensors), 'baseline', or a no-model control "

@@ -187,8 +187,10 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     if not found:
         pytest.skip("needs ../shared/data/sentinel1/quicklooks")
     page = browser_page
-    choose(page, "SAR")
-    open_page(page, "Reconstruction")
+    page.set_viewport_size(FULL_HD)  # an earlier test may have left a talk link at 1280 x 720 open
+    base = page.url.split("?")[0].rsplit("/", 1)[0]
+    page.goto(f"{base}/reconstruction?domain=sar")
+    settle(page)
     choose(page, "upload")
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(found[0]))
     settle(page)
@@ -212,3 +214,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
             break
     assert top(after) > top(before) and f"wtop={top(after)}" in page.url  # moved, and kept in the URL
     assert_clean(page, "09_reconstruction_window_moved")
+
+    open_page(page, "RFI detection")  # the same upload, scored whole on the detection page
+    page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
+    assert_clean(page, "10_detection_quicklook_window")

@@ -257,7 +257,7 @@ def test_the_processors_rfi_annotation_is_parsed():
     assert flagged.flagged_rows() == [int((46.943580 - 42.546629) / (64.292453) * 510)]  # 4.4 s into 64.3 s
 
 
-def test_a_products_rfi_annotation_comes_with_its_image(tmp_path):
+def test_a_products_rfi_annotation_comes_with_its_image_and_the_detect_cli_prints_it(tmp_path, capsys):
     product = tmp_path / "product"
     with zipfile.ZipFile(SAFE_ZIP) as archive:
         archive.extractall(product)  # a test copy; the reader itself never extracts
@@ -266,6 +266,14 @@ def test_a_products_rfi_annotation_comes_with_its_image(tmp_path):
     reading = read_input(folder, "sar")
     assert reading.info.rfi is not None and len(reading.info.rfi.reports) == 456
     assert any("processor RFI annotation" in line for line in reading.info.lines())
+
+    from rfi_models.detect import main as detect_main
+
+    assert detect_main([str(folder), "--checkpoint", "baseline", "--out", str(tmp_path / "mask.png"),
+                        "--scores", str(tmp_path / "scores.npy")]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "SAFE folder" in printed and "0 of 456 reports flagged RFI" in printed  # what was read, then the result
+    assert np.load(tmp_path / "scores.npy").shape == reading.image.shape[1:]
 
 
 # ------------------------------------------------------------------------------------------- georeferencing
