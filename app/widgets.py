@@ -37,7 +37,7 @@ def image_strip_row(panels: list[tuple[str, object]], download: str) -> None:
 
 def figure(chart, key: str) -> None:
     """A plotly figure with its PNG export button."""
-    st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT)
+    st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT, theme=None)  # the figure's own light template
 
 
 # Pixels left for a page's main figure below its title and one row of controls: at 1920 x 1080 (normal) and at
@@ -77,7 +77,7 @@ def selectable_figure(chart, key: str, selectable: bool = True) -> list[int]:
     if not selectable:
         figure(chart, key)
         return []
-    event = st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT, on_select="rerun",
+    event = st.plotly_chart(chart, key=key, config=PLOTLY_PNG_EXPORT, theme=None, on_select="rerun",
                             selection_mode=("box", "lasso"))  # fmt: skip
     points = (event or {}).get("selection", {}).get("points", [])
     return [int(p["customdata"]) for p in points if "customdata" in p]

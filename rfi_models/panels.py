@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from .viz import display_stride
+from .viz import LIGHT_TEMPLATE, display_stride
 
 HEAT = [[0.0, "black"], [1 / 3, "red"], [2 / 3, "yellow"], [1.0, "white"]]  # black-red-yellow-white
 GRAY = [[0.0, "black"], [1.0, "white"]]
@@ -192,7 +192,7 @@ def panel_grid(
         "height": height, "font": {"size": base}, "showlegend": False, "annotations": notes,
         "plot_bgcolor": "rgba(0,0,0,0)",
         "margin": {"l": 15 + (10 if talk else 7) * longest, "r": 10, "t": title_lines * (base + 8) + 5, "b": 5},
-        "dragmode": "zoom", "hoverlabel": {"font": {"size": base}},
+        "dragmode": "zoom", "hoverlabel": {"font": {"size": base}}, "template": LIGHT_TEMPLATE,
     }  # fmt: skip
     return go.Figure({"data": data, "layout": layout})
 

@@ -74,11 +74,19 @@ def display_stride(shape: tuple[int, ...], max_side: int = 1600) -> int:
 # ------------------------------------------------------------------------------------------ figures
 CATEGORY_COLOURS = qualitative.Plotly  # ten colours, one per digit
 PLOTLY_PNG_EXPORT = {"toImageButtonOptions": {"format": "png", "scale": 2}, "displaylogo": False}
+# The figures' whole template: light grid lines and the category colours. Plotly's default template (and
+# Streamlit's theme, which the app turns off) costs the browser about 0.3 s per figure to apply, measured in
+# headless Chromium; with it every figure-heavy page took longer than benchmarks/results.json allows.
+LIGHT_TEMPLATE = go.layout.Template(layout={
+    "colorway": list(CATEGORY_COLOURS), "paper_bgcolor": "white", "plot_bgcolor": "white",
+    "xaxis": {"gridcolor": "#e8e8e8"}, "yaxis": {"gridcolor": "#e8e8e8"},
+})  # fmt: skip
 
 
 def styled(figure: go.Figure, talk: bool = False, height: int | None = None) -> go.Figure:
     """Common layout: compact margins; large fonts and figures in talk mode."""
     base = 22 if talk else 13
+    figure.layout.template = LIGHT_TEMPLATE  # replaces plotly's default template (assigned, not merged)
     figure.update_layout(
         font={"size": base},
         height=height or (640 if talk else 420),
@@ -90,9 +98,10 @@ def styled(figure: go.Figure, talk: bool = False, height: int | None = None) -> 
 
 def _map_traces(points: np.ndarray, rows: np.ndarray, name: str, marker: dict, hover: list[str], where: dict) -> dict:
     """One scatter trace of `points[rows]`; each point carries its row (sample) as customdata, for selections.
-    2-D maps draw with WebGL: thousands of points, several maps, drawn at once and selectable by box or lasso."""
+    2-D maps draw as SVG, not WebGL: a browser without a GPU spends longer creating WebGL contexts and shaders than
+    drawing a few thousand SVG points (measured in headless Chromium); both select by box or lasso."""
     named = {"x": points[rows, 0], "y": points[rows, 1]} | ({"z": points[rows, 2]} if points.shape[1] == 3 else {})
-    return {"type": "scatter3d" if points.shape[1] == 3 else "scattergl", "mode": "markers", "name": name,
+    return {"type": "scatter3d" if points.shape[1] == 3 else "scatter", "mode": "markers", "name": name,
             "legendgroup": name, "marker": marker, "customdata": rows, "text": [hover[r] for r in rows],
             "hovertemplate": "%{text}<extra></extra>", **named, **where}  # fmt: skip
 
@@ -200,13 +209,17 @@ def training_curves(log: TrainingLog, title: str, talk: bool = False) -> go.Figu
 
 
 def weight_histograms(rows: list[dict], title: str, talk: bool = False) -> go.Figure:
-    """Per-layer weight histograms from `analysis.weight_statistics` rows, overlaid (click a legend entry to hide)."""
-    figure = go.Figure()
+    """Per-layer weight histograms from `analysis.weight_statistics` rows, overlaid; hovering a line names its layer.
+    No legend: a model has dozens of layers (the table under the figure lists them), and a legend of that many
+    entries takes the browser longer to lay out than the lines themselves."""
+    traces = []
     for row in rows:
         edges = np.asarray(row["histogram"]["edges"])
         centres = (edges[:-1] + edges[1:]) / 2
         share = np.asarray(row["histogram"]["counts"]) / max(row["count"], 1)
         label = f"{row['layer']} ({row['near_zero_share']:.0%} near 0)"
-        figure.add_trace(go.Scatter(x=centres, y=share, mode="lines", name=label, line={"shape": "hvh"}))
+        traces.append({"type": "scatter", "x": centres, "y": share, "mode": "lines", "name": label,
+                       "line": {"shape": "hvh"}, "hovertemplate": "w %{x:.3g}: %{y:.1%}"})  # fmt: skip
+    figure = go.Figure({"data": traces, "layout": {"showlegend": False, "hovermode": "closest"}})
     figure.update_layout(title=title, xaxis_title="weight value", yaxis_title="share of the layer's weights")
     return styled(figure, talk, height=700 if talk else 480)

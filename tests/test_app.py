@@ -177,9 +177,13 @@ def test_explain_page_shows_rollout_next_to_captum_and_scores_them(checkpoints):
 def test_latent_page_places_the_current_image_and_rates_clusters(checkpoints):
     app = start("views/latent.py")
     assert not app.exception
-    headers = [h.value for h in app.subheader]
-    assert any("nearest neighbours" in h for h in headers)
-    quality = app.dataframe[0].value
+    assert any("nearest neighbours" in e.label for e in app.expander)
+    assert list(app.table[0].value["model"]) == ["MAE"]  # one large map first; the others on demand
+    app.multiselect(key="latent_models").set_value(["mae", "cae", "dae"])
+    app.session_state["latent_neighbours"] = True  # open the neighbours: drawn only then
+    app.run()
+    assert not app.exception and len(app.expander[0].get("image")) == 3  # one strip of neighbours per model
+    quality = app.table[0].value
     assert list(quality["model"]) == ["MAE", "CAE", "DAE"] and quality["trustworthiness"].between(0, 1).all()
     app.selectbox(key="colour_by").set_value("model").run()
     assert not app.exception
@@ -192,7 +196,11 @@ def test_models_page_lists_parts_curves_and_weights(checkpoints):
     app = start("views/models.py")
     assert not app.exception
     assert any(h.value.startswith("mae_mnist") and "parameters, latent size" in h.value for h in app.subheader)
-    assert [chart.key for chart in app.get("plotly_chart")] == ["weights_mae"]  # one model's (these have no log)
+    assert not app.get("plotly_chart") and "No training log" in " ".join(app.caption.values)  # tiny test models
+    app.session_state["models_tab"] = "Weights"  # only the open tab is drawn
+    app.run()
+    assert [chart.key for chart in app.get("plotly_chart")] == ["weights_mae"]  # one model's
+    assert len(app.dataframe) == 1 and not app.table  # the per-layer table; the Layers tab is closed
     app.get("button_group")[0].set_value("cae").run()
     assert not app.exception and app.subheader[0].value.startswith("cae_mnist")
 

@@ -91,6 +91,8 @@ def test_convergence_is_less_than_the_tolerance_over_the_window():
     assert not converged(history[:4], config)  # 1.0 -> 0.398 over 3 epochs
     assert converged(history, config)  # 0.40 -> 0.397 over 3 epochs is 0.75 % < 1 %
     assert not converged(history, TrainConfig(**{**config.__dict__, "converge_window": 0}))
+    noisy = [{"val_loss": v} for v in (1.0, 0.50, 0.48, 0.45, 0.51)]  # a bad last epoch: the best still improved
+    assert not converged(noisy, config)  # best 0.50 before the window, 0.45 within it: 10 %
 
 
 def test_training_stops_at_convergence_before_the_epoch_ceiling(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rfi_models.atomic import atomic_path
 from rfi_models.data import load_mnist, synthetic_sar_patches
 from rfi_models.data.mnist import cache_dir
 from rfi_models.data.synthetic_sar import GENERATOR_VERSION, SPLIT_SEEDS
@@ -36,9 +37,10 @@ def sar_patches(n: int, seed: int, rfi_probability: float) -> tuple[np.ndarray, 
     if not path.exists():
         patches = synthetic_sar_patches(n, seed=seed, rfi_probability=rfi_probability)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, images=np.stack([p.image for p in patches]), rfi=np.stack([p.rfi for p in patches]))
-        tmp.replace(path)
+        with atomic_path(path) as partial:  # one per process: trainings started together each write their own
+            np.savez_compressed(
+                partial, images=np.stack([p.image for p in patches]), rfi=np.stack([p.rfi for p in patches])
+            )
     with np.load(path, allow_pickle=False) as data:
         return data["images"], data["rfi"]
 

@@ -209,11 +209,14 @@ def attention_backend(model: nn.Module, device: torch.device) -> contextlib.Abst
 
 
 def converged(history: list[dict], config: TrainConfig) -> bool:
-    """True when validation loss improved by less than converge_tolerance over the last converge_window epochs."""
+    """True when the best validation loss improved by less than converge_tolerance (relative) over the last
+    converge_window epochs: best of those epochs against the best before them, so that one noisy epoch at the end
+    of the window neither stops nor prolongs a run that is still improving (identical for a falling loss)."""
     window = config.converge_window
     if window < 1 or len(history) <= window:
         return False
-    before, now = history[-window - 1]["val_loss"], history[-1]["val_loss"]
+    before = min(epoch["val_loss"] for epoch in history[:-window])
+    now = min(epoch["val_loss"] for epoch in history[-window:])
     return (before - now) < config.converge_tolerance * abs(before)
 
 

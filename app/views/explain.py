@@ -72,10 +72,13 @@ st.caption(
     "change of the target as the most-explained pixels are zeroed, 0 to 100 %; higher means the map found what "
     "drives the target sooner. 'random' is the same with a random map, for reference."
 )
-curves = {
-    f"{family} · {score.name}": (score.fractions, score.deletion)
-    for family, scores in result.scores.items()
-    for score in scores
-}
-figure(line_chart(curves, "share of pixels removed", target.replace("_", " "), "Deletion curves", talk=talk_mode()),
-       "deletion_curves")  # fmt: skip
+deletion = st.expander("Deletion curves", key="deletion_curves_open", on_change="rerun")
+if deletion.open:  # drawn only when opened: a page switch should not wait for a figure below the fold
+    curves = {
+        f"{family} · {score.name}": (score.fractions, score.deletion)
+        for family, scores in result.scores.items()
+        for score in scores
+    }
+    with deletion:
+        figure(line_chart(curves, "share of pixels removed", target.replace("_", " "), "", talk=talk_mode()),
+               "deletion_curves")  # fmt: skip

@@ -44,7 +44,9 @@ with controls_area():
     params_key, dims = tuple(sorted(params.items())), int(dims)
 
     colour_by = colour_column.selectbox("Colour by", colour_options(maps), key="colour_by")
-    shown = models_column.multiselect("Models", families, default=families, format_func=str.upper, key="latent_models")
+    # One large map first (a page switch stays quick); add the others for linked maps side by side.
+    shown = models_column.multiselect("Models", families, default=families[:1], format_func=str.upper,
+                                      key="latent_models")  # fmt: skip
     k = k_column.slider("Neighbours of the current image", 1, 20, 5, key="neighbours_k")
 if not shown:
     st.info("Choose at least one model.")
@@ -91,13 +93,16 @@ with sample_column:
     st.caption(f"Click a point to see that sample and its reconstructions here{more}")
 
 if selection.current is not None:
-    st.subheader(f"{selection.current.label}: nearest neighbours in each latent space")
-    for family in shown:
-        panels = [("current", thumbnail(selection.current.image))]
-        panels += [(f"#{maps.index[row]}", thumbnail(gallery_image(domain, int(maps.index[row])).image))
-                   for row in nearest[family]]  # fmt: skip
-        st.markdown(f"**{family.upper()}**")
-        image_strip_row(panels, f"neighbours_{family}")
+    neighbours = st.expander(f"{selection.current.label}: nearest neighbours in each latent space",
+                             key="latent_neighbours", on_change="rerun")  # fmt: skip
+    if neighbours.open:  # drawn only when opened: a page switch should not wait for pictures below the fold
+        with neighbours:
+            for family in shown:
+                panels = [("current", thumbnail(selection.current.image))]
+                panels += [(f"#{maps.index[row]}", thumbnail(gallery_image(domain, int(maps.index[row])).image))
+                           for row in nearest[family]]  # fmt: skip
+                st.markdown(f"**{family.upper()}**")
+                image_strip_row(panels, f"neighbours_{family}")
 
 if len(selected_rows) > 1:
     rows = selected_rows
@@ -114,7 +119,7 @@ if len(selected_rows) > 1:
 
 st.subheader("Cluster quality")
 quality = {f: cluster_table(checkpoints, domain, folder, f, method, dims, params_key) for f in shown}
-st.dataframe(
+st.table(
     [
         {
             "model": family.upper(),
