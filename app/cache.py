@@ -142,3 +142,16 @@ def model_figures(path: str, log: str, family: str, talk: bool) -> tuple:
     rows = weight_statistics(shared_model(path)[0])
     curves = training_curves(read_training_log(log), f"{family.upper()} training", talk) if Path(log).exists() else None
     return curves, weight_histograms(rows, f"{family.upper()} weights per layer", talk), rows
+
+
+def digest(image: np.ndarray | None) -> str:
+    """A short fingerprint of an image, for cache keys built by hand."""
+    return "" if image is None else hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_figure(key: tuple, _build):
+    """A page's figure, built by `_build()` once per `key` (everything the figure depends on, hashable) and shared
+    by every session: never mutated (Streamlit serialises a copy). Building and validating a figure of thousands
+    of points takes a tenth of a second that a page switch would otherwise pay every time."""
+    return _build()

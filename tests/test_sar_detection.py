@@ -13,7 +13,7 @@ from rfi_models.analysis.secondary import FEATURES, SecondaryClassifier, pixel_f
 from rfi_models.checkpoint import CheckpointError
 from rfi_models.data import synthetic_sar
 from rfi_models.manifest import file_sha256
-from train.evaluate_sar import classifier_for, reconstruction_floor
+from train.evaluate_sar import classifier_for, neighbour_patch_floor, reconstruction_floor
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,11 @@ def test_reconstruction_floor_of_a_perfect_and_a_mean_model():
     model = rfi_models.create_model("cae", "sar").eval()
     floor = reconstruction_floor(model, images)
     assert floor["mean_predictor_mse"] > 0 and floor["ratio"] > 0
+
+
+def test_the_neighbour_patch_control_interpolates_smooth_scenes_and_not_noise():
+    rows, cols = np.mgrid[0:340, 0:500]
+    smooth = 0.5 + 0.2 * np.sin(rows / 60) * np.cos(cols / 80)  # structure much larger than a 20 x 20 patch
+    noise = np.random.default_rng(0).uniform(0.2, 0.8, (2, 340, 500))
+    assert neighbour_patch_floor(np.stack([smooth, smooth])[None], (20, 20), 0.6)["ratio"] < 0.2
+    assert neighbour_patch_floor(noise[None], (20, 20), 0.6)["ratio"] > 0.95  # nothing to interpolate

@@ -100,3 +100,18 @@ def test_training_stops_at_convergence_before_the_epoch_ceiling(tmp_path):
     epochs = [r for r in records if r["event"] == "epoch"]
     assert len(epochs) == 2 and records[-1] == {"event": "converged", "epoch": 2}
     assert rfi_models.load_checkpoint(out)[1]["training"]["converged"] is True
+
+
+def test_an_ablation_run_counts_as_finished_only_when_its_log_says_so(tmp_path):
+    from train.ablation_sar import finished
+
+    log = tmp_path / "run.jsonl"
+    assert not finished(log)  # never started
+    start = {"event": "start", "epochs": 3}
+    lines = [start, {"event": "epoch", "epoch": 1}, {"event": "epoch", "epoch": 2}]
+    log.write_text("\n".join(json.dumps(r) for r in lines))
+    assert not finished(log)  # interrupted: resumes
+    log.write_text("\n".join(json.dumps(r) for r in [*lines, {"event": "converged", "epoch": 2}]))
+    assert finished(log)
+    log.write_text("\n".join(json.dumps(r) for r in [*lines, {"event": "epoch", "epoch": 3}]))
+    assert finished(log)  # the ceiling

@@ -73,7 +73,7 @@ RECIPES: dict[tuple[str, str], dict] = {
         epochs=40, batch_size=8, lr=1e-3, weight_decay=0.05, betas=(0.9, 0.95), train_size=480, val_size=24
     ),
     ("cae", "sar"): dict(
-        epochs=40, batch_size=4, lr=2e-3, weight_decay=1e-4, warmup_epochs=0.5, train_size=480, val_size=24
+        epochs=20, batch_size=4, lr=1e-3, weight_decay=1e-4, warmup_epochs=0.5, train_size=480, val_size=24
     ),
     ("dae", "sar"): dict(
         epochs=40,

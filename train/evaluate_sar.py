@@ -36,6 +36,7 @@ from rfi_models.analysis.tiling import score_tiled
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.manifest import file_sha256
 from rfi_models.metrics import rfi_pixel_metrics, valid_pixels
+from rfi_models.models import MaskedAutoencoder
 from rfi_models.names import FAMILIES
 
 from .sar_sets import SarSets, load_sets
@@ -43,6 +44,7 @@ from .sar_sets import SarSets, load_sets
 CLASSIFIER_SEED = 0
 PIXELS_PER_CLASS = 10_000  # per training set and class, for the classifier
 BATCH = 4
+NEIGHBOUR_CONTROL = "control: neighbour patches"  # the MAE's floor task done by the 8 neighbours' mean
 ResidualFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -183,6 +185,35 @@ def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, 
     return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
 
 
+def neighbour_patch_floor(images: np.ndarray, patch: tuple[int, int], mask_ratio: float, seed: int = 0) -> dict:
+    """The MAE's floor task without a model: each hidden patch predicted as the mean of the visible patches among
+    its 8 neighbours (per channel; the patch's own image mean where none is visible), scored like
+    `reconstruction_floor` on the hidden patches. images float32 [N, 2, H, W] with sides multiples of `patch`."""
+    rng = np.random.default_rng(seed)
+    (ph, pw), (_, _, height, width) = patch, images.shape
+    rows, cols = height // ph, width // pw
+    squared = baseline = 0.0
+    count = 0
+    for image, keep in zip(images, valid_pixels(images), strict=True):
+        means = np.array([channel[keep].mean() if keep.any() else 0.0 for channel in image])
+        blocks = image.reshape(2, rows, ph, cols, pw).mean(axis=(2, 4))  # [2, rows, cols]
+        hidden = np.zeros(rows * cols, bool)
+        hidden[rng.permutation(rows * cols)[: int(mask_ratio * rows * cols)]] = True
+        visible = ~hidden.reshape(rows, cols)
+        padded = np.pad(blocks * visible, ((0, 0), (1, 1), (1, 1)))
+        weight = np.pad(visible.astype(float), 1)
+        sums = sum(padded[:, 1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols] for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+        counts = sum(weight[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols] for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+        guess = np.where(counts > 0, sums / np.maximum(counts, 1), means[:, None, None])
+        prediction = np.repeat(np.repeat(guess, ph, axis=1), pw, axis=2)
+        where = np.repeat(np.repeat(~visible, ph, axis=0), pw, axis=1) & keep
+        squared += float(((image - prediction)[:, where] ** 2).sum())
+        baseline += float(((image - means[:, None, None])[:, where] ** 2).sum())
+        count += int(where.sum()) * 2
+    mse, mean_mse = squared / max(count, 1), baseline / max(count, 1)
+    return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
+
+
 def source_identity(path: Path | None, source: str) -> str:
     """What a source's results depend on besides the data: its checkpoint's sha256, or the control's name."""
     return file_sha256(path) if path else source
@@ -219,6 +250,13 @@ def evaluate(folder: Path, sets: SarSets, only: set[str] | None = None, previous
         if path:
             model, _ = rfi_models.load_checkpoint(path)
             results["floor"][source] = {name: reconstruction_floor(model, x) for name, x in sets.clean_test.items()}
+            if isinstance(model, MaskedAutoencoder):  # its task without a model: the control beside it
+                geometry = (tuple(model.config.patch_size), scoring_mask_ratio(model))
+                results["floor"][NEIGHBOUR_CONTROL] = {
+                    name: neighbour_patch_floor(x, *geometry) for name, x in sets.clean_test.items()
+                }
+    if NEIGHBOUR_CONTROL not in results["floor"] and NEIGHBOUR_CONTROL in old_results.get("floor", {}):
+        results["floor"][NEIGHBOUR_CONTROL] = old_results["floor"][NEIGHBOUR_CONTROL]  # its MAE was reused
     results["default"] = best_on_validation(results)
     calibration = {"calibration_set": sets.calibration_name(), "default": results["default"], "detectors": detectors}
     return {"results": results, "calibration": calibration}

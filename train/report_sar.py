@@ -55,7 +55,10 @@ def floor_table(sar: dict) -> list[str]:
             rows.append([model, name, *mse, report.fmt(r["ratio"])])
     return [
         "### SAR reconstruction floor (RFI-free test patches, valid pixels; MAE: hidden patches at its training ratio)",
-        "A shipped SAR model must reach MSE <= 0.7 x that of the per-patch, per-channel mean predictor.",
+        "A shipped SAR model must reach MSE <= 0.7 x that of the per-patch, per-channel mean predictor. The "
+        "'control: neighbour patches' row does the MAE's task without a model (each hidden patch predicted by "
+        "the mean of its visible neighbour patches, same patch size and mask ratio): a MAE that does not beat "
+        "it has learned less than interpolation.",
         report.table(["model", "test set", "MSE", "mean-predictor MSE", "ratio"], rows),
     ]
 
@@ -117,3 +120,22 @@ def sar_sections(sar: dict) -> list[str]:
     if not sar or "sources" not in sar:
         return []
     return [*detection_table(sar), *floor_table(sar), *objective_lines(sar)]
+
+
+def ablation_table(ablation: dict) -> list[str]:
+    """RESULTS.md section: mean (min-max) over seeds, per training condition, test set and score."""
+    rows = []
+    for condition, values in ablation.get("conditions", {}).items():
+        for test_set, methods in values["average_precision"].items():
+            for method, s in methods.items():
+                rows.append([condition, test_set, method, f"{s['mean']:.3f} ({s['min']:.3f}-{s['max']:.3f})"])
+        for test_set, s in values["floor"].items():
+            rows.append([condition, test_set, "floor ratio", f"{s['mean']:.3f} ({s['min']:.3f}-{s['max']:.3f})"])
+    if not rows:
+        return []
+    return [
+        f"### SAR ablation: RFI-free vs contaminated training ({ablation['family'].upper()}, seeds "
+        f"{', '.join(map(str, ablation['seeds']))}; mean and range over seeds)",
+        "Average precision on each test set per score, and the reconstruction floor ratio (lower is better).",
+        report.table(["training data", "test set", "score", "mean (min-max)"], rows),
+    ]

@@ -3,7 +3,7 @@ one relative scale, the maps compared by numbers beside them, and deletion curve
 
 import numpy as np
 import streamlit as st
-from cache import explanations
+from cache import cached_figure, digest, explanations
 from scene import scene_overview
 from widgets import controls_area, figure, main_height, start_page, talk_mode
 
@@ -54,7 +54,9 @@ st.caption(
 )
 grid_column, numbers_column = (st.container(), st.container()) if talk_mode() else st.columns([3, 1])
 with grid_column:
-    chart = explanation_grid(image[-1], result.maps, height=main_height(2 if region else 1), talk=talk_mode())
+    height, talk = main_height(2 if region else 1), talk_mode()
+    key = ("explain", paths, digest(image), repr(settings), height, talk)
+    chart = cached_figure(key, lambda: explanation_grid(image[-1], result.maps, height=height, talk=talk))
     figure(chart, "explain_grid")
 table = [
     {"model": family, "map": score.name, "ROC-AUC vs RFI mask": score.rfi_auc, "deletion change": score.deletion_change}

@@ -3,7 +3,7 @@ reconstructions beside them, the current image placed among its neighbours, and 
 
 import numpy as np
 import streamlit as st
-from cache import cluster_table, latent_maps, placements, projection, reconstructions
+from cache import cached_figure, cluster_table, digest, latent_maps, placements, projection, reconstructions
 from scene import scene_overview
 from sidebar import checkpoints_folder
 from widgets import controls_area, dae_noise, image_strip_row, main_height, selectable_figure, start_page, talk_mode
@@ -60,19 +60,26 @@ if selection.current is not None:
                                  selection.models)  # fmt: skip
     placed = {f: placed[f] for f in shown}
 
-title = f"{method.upper()} {dims}-D"
-map_column, sample_column = st.columns([3, 1])
-with map_column:
+title, talk, height = f"{method.upper()} {dims}-D", talk_mode(), main_height()
+
+
+def maps_figure():
     if colour_by == "model":
         shared, stars = standardised(coords, placed)
-        chart = latent_figure(shared, hover, placed=stars, title=f"{title}, models overlaid (standardised)",
-                              talk=talk_mode(), height=main_height())  # fmt: skip
-    else:
-        values = {f: colour_values(maps, f, colour_by)[0] for f in shown}
-        chart = latent_figure(coords, hover, colours=values, colour_name=colour_by, placed=placed,
-                              categorical=colour_values(maps, shown[0], colour_by)[1], title=title,
-                              neighbours={f: nearest[f] for f in shown if f in nearest}, talk=talk_mode(),
-                              height=main_height())  # fmt: skip
+        return latent_figure(shared, hover, placed=stars, title=f"{title}, models overlaid (standardised)",
+                             talk=talk, height=height)  # fmt: skip
+    values = {f: colour_values(maps, f, colour_by)[0] for f in shown}
+    rings = {f: nearest[f] for f in shown if f in nearest}
+    return latent_figure(coords, hover, colours=values, colour_name=colour_by, placed=placed, neighbours=rings,
+                         categorical=colour_values(maps, shown[0], colour_by)[1], title=title, talk=talk,
+                         height=height)  # fmt: skip
+
+
+current = digest(selection.current.image) if selection.current is not None else ""
+key = ("latent", checkpoints, domain, method, dims, params_key, tuple(shown), colour_by, k, current, talk, height)
+map_column, sample_column = st.columns([3, 1])
+with map_column:
+    chart = cached_figure(key, maps_figure)
     selected_rows = list(dict.fromkeys(selectable_figure(chart, "latent_maps", selectable=dims == 2)))
 
 

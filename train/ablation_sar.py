@@ -1,0 +1,123 @@
+"""python -m train.ablation_sar: does RFI in the training data change what a model finds?
+
+RFI-free training (rfi_probability 0) against contaminated training (half the patches with RFI), three seeds each,
+for the DAE: the one SAR family whose training converges in minutes on a CPU. Every run uses the recipe of
+`train.engine` with its convergence stop, and every checkpoint is scored exactly like the shipped detectors
+(`train.evaluate_sar.evaluate_source`, the same sets as `python -m train.evaluate`), so the spread over seeds
+shows how much of a difference between the two is noise. Checkpoints and logs go to checkpoints/ablation/; a
+finished run is not trained again, an interrupted one resumes. The summary is written into
+checkpoints/results.json ("sar_ablation") and RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import rfi_models
+from rfi_models.analysis.detector import model_residual_fn
+from rfi_models.runtime import keep_large_blocks
+
+from . import report, report_sar
+from .engine import recipe, train
+from .evaluate_sar import evaluate_source, reconstruction_floor
+from .sar_sets import load_sets
+
+FAMILY = "dae"
+PROBABILITIES = (0.0, 0.5)
+SEEDS = (0, 1, 2)
+
+
+def run_name(probability: float, seed: int) -> str:
+    return f"{FAMILY}_sar_rfi{probability:g}_seed{seed}"
+
+
+def finished(log: Path) -> bool:
+    """Whether a run's log ends in convergence or at its epoch ceiling."""
+    if not log.exists():
+        return False
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    ceiling = next((r["epochs"] for r in reversed(records) if r["event"] in ("start", "resume")), None)
+    epochs = [r["epoch"] for r in records if r["event"] == "epoch"]
+    return any(r["event"] == "converged" for r in records) or (bool(epochs) and epochs[-1] == ceiling)
+
+
+def train_runs(folder: Path) -> dict[str, Path]:
+    """Train every run that has not finished; returns run name -> checkpoint."""
+    paths = {}
+    for probability in PROBABILITIES:
+        for seed in SEEDS:
+            name = run_name(probability, seed)
+            out, log = folder / "ablation" / f"{name}.safetensors", folder / "ablation" / "logs" / f"{name}.jsonl"
+            if not finished(log):
+                config = recipe(FAMILY, "sar", seed=seed, rfi_probability=probability, out=str(out), log=str(log))
+                train(config)
+            paths[name] = out
+    return paths
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"mean": float(np.mean(values)), "min": float(np.min(values)), "max": float(np.max(values))}
+
+
+def evaluate_runs(paths: dict[str, Path], sets) -> dict:
+    """Per run: average precision per test set and score, real RFI-free share flagged, reconstruction floor; then
+    mean, min and max over the seeds of each training condition."""
+    runs = {}
+    for name, path in paths.items():
+        scored, _ = evaluate_source(model_residual_fn(path)[0], sets)
+        model, _ = rfi_models.load_checkpoint(path)
+        runs[name] = {
+            "average_precision": {
+                test_set: {method: entry[test_set]["average_precision"] for method, entry in scored.items()}
+                for test_set in sets.test
+            },
+            "real_rfi_free": {method: entry["real_rfi_free"]["mean"] for method, entry in scored.items()},
+            "floor": {test_set: reconstruction_floor(model, x)["ratio"] for test_set, x in sets.clean_test.items()},
+        }
+    conditions = {}
+    for probability in PROBABILITIES:
+        members = [runs[run_name(probability, seed)] for seed in SEEDS]
+        first = members[0]
+
+        def spread(test_set: str, method: str, members=members) -> dict[str, float]:
+            return summary([m["average_precision"][test_set][method] for m in members])
+
+        conditions[f"rfi_probability {probability:g}"] = {
+            "average_precision": {
+                test_set: {method: spread(test_set, method) for method in methods}
+                for test_set, methods in first["average_precision"].items()
+            },
+            "floor": {test_set: summary([m["floor"][test_set] for m in members]) for test_set in first["floor"]},
+        }
+    return {"family": FAMILY, "seeds": list(SEEDS), "runs": runs, "conditions": conditions}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.ablation_sar", description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoints", default="checkpoints")
+    parser.add_argument("--sar-train", type=int, default=16, help="SAR training patches per set (the classifier)")
+    parser.add_argument("--sar-val", type=int, default=24, help="SAR validation patches per set")
+    parser.add_argument("--sar-test", type=int, default=32, help="SAR test patches per set")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    args = parser.parse_args(argv)
+    keep_large_blocks()
+    torch.set_num_threads(args.threads)
+    folder = Path(args.checkpoints)
+    paths = train_runs(folder)
+    ablation = evaluate_runs(paths, load_sets(args.sar_train, args.sar_val, args.sar_test))
+    stored = folder / "results.json"
+    results = json.loads(stored.read_text()) if stored.exists() else {}
+    results["sar_ablation"] = ablation
+    stored.write_text(json.dumps(results, indent=2, default=float))
+    if "settings" in results:
+        report.write_results_markdown(results, folder / "RESULTS.md")
+    print("\n\n".join(report_sar.ablation_table(ablation)))
+
+
+if __name__ == "__main__":
+    main()
