@@ -179,9 +179,10 @@ def test_every_page_fits_one_screen_normal_and_in_talk_mode(browser_page):
         main_grid_fits(page, name)
 
 
-def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page):
+def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page, tmp_path):
     """A real Sentinel-1 quick-look (721 x 504, HH/HV) through the sidebar's one uploader: the model pages look
-    through the movable 340 x 500 window, and the arrow keys move it."""
+    through the movable 340 x 500 window, and the arrow keys move it; then a 391 x 671 VV/VH patch, the original
+    study's size, on the four pages that use the models."""
     quicklooks = ROOT.parent / "shared" / "data" / "sentinel1" / "quicklooks"
     found = sorted(quicklooks.glob("S1C_S4_*.png"))
     if not found:
@@ -215,6 +216,16 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     assert top(after) > top(before) and f"wtop={top(after)}" in page.url  # moved, and kept in the URL
     assert_clean(page, "09_reconstruction_window_moved")
 
-    open_page(page, "RFI detection")  # the same upload, scored whole on the detection page
-    page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
-    assert_clean(page, "10_detection_quicklook_window")
+    for number, title in enumerate(("Explain", "Latent space", "RFI detection"), start=10):  # the same upload
+        open_page(page, title)
+        page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
+        assert_clean(page, f"{number}_{PAGES[title]}_quicklook")
+
+    patch = np.random.default_rng(0).integers(1, 256, (391, 671, 2)).astype(np.uint8)  # the study's own size
+    np.save(tmp_path / "patch.npy", patch)
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(tmp_path / "patch.npy"))
+    settle(page)
+    for number, title in enumerate(("RFI detection", "Reconstruction", "Explain", "Latent space"), start=13):
+        open_page(page, title)
+        page.wait_for_selector("text=NumPy .npy · VV / VH · 391 x 671 px", timeout=120_000)
+        assert_clean(page, f"{number}_{PAGES[title]}_391x671")

@@ -25,12 +25,22 @@ def test_every_shipped_sar_checkpoint_is_a_known_family():
     assert SHIPPED_SAR and {p.stem.removesuffix("_sar") for p in SHIPPED_SAR} <= set(FAMILIES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped SAR checkpoints predate the quick-look generator and the SAR recipes of train/engine.py; "
-    "the retrained ones did not reach the floor in the CPU time of one session (checkpoints/README.md)",
-)
-@pytest.mark.parametrize("path", SHIPPED_SAR, ids=[p.stem for p in SHIPPED_SAR])
+# Shipped SAR models that measured above the floor (checkpoints/README.md): expected to fail until one is retrained
+# to pass, and then the strict mark fails too, so that this list shrinks.
+BELOW_FLOOR = {
+    "mae_sar": "converged at 0.91 x the mean predictor's MSE on hidden patches, behind a no-model control that "
+    "interpolates each hidden patch from its visible neighbours (0.85 x)",
+    "cae_sar": "a dense bottleneck of 512 numbers for 340 x 500 x 2 values: above the floor when the session's CPU "
+    "time ran out",
+}
+
+
+def floor_case(path: Path):
+    reason = BELOW_FLOOR.get(path.stem)
+    return pytest.param(path, marks=pytest.mark.xfail(strict=True, reason=reason) if reason else ())
+
+
+@pytest.mark.parametrize("path", [floor_case(p) for p in SHIPPED_SAR], ids=[p.stem for p in SHIPPED_SAR])
 def test_shipped_sar_model_beats_the_per_patch_mean_predictor(path, held_out):
     model, _ = rfi_models.load_checkpoint(path)
     family = path.stem

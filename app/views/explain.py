@@ -55,7 +55,7 @@ st.caption(
 grid_column, numbers_column = (st.container(), st.container()) if talk_mode() else st.columns([3, 1])
 with grid_column:
     height, talk = main_height(2 if region else 1), talk_mode()
-    key = ("explain", paths, digest(image), repr(settings), height, talk)
+    key = ("explain", paths, digest(image), digest(selection.current.truth), repr(settings), height, talk)
     chart = cached_figure(key, lambda: explanation_grid(image[-1], result.maps, height=height, talk=talk))
     figure(chart, "explain_grid")
 table = [
