@@ -62,12 +62,13 @@ def explanations(checkpoints: tuple[str, ...], image: np.ndarray, truth, setting
 
 
 @st.cache_resource(show_spinner="Calibrating the detector on synthetic validation patches…")
-def detector(checkpoint: str, method: str, folder: str) -> Detector:
-    """A SAR checkpoint's detector with its calibrated threshold, or the baseline (checkpoint == 'baseline') with
-    the threshold recorded in folder/results.json (calibrated here when there is none)."""
-    if checkpoint == "baseline":
+def detector(source: str, method: str, folder: str) -> Detector:
+    """The detector of a SAR checkpoint path or a no-model control, with the threshold (and, for `learned`, the
+    classifier) recorded by the evaluation, or the baseline (source == 'baseline') with its recorded threshold
+    (calibrated here when there is none)."""
+    if source == "baseline":
         return Detector.baseline(recorded_baseline_threshold(folder))
-    return Detector.from_checkpoint(checkpoint, method)
+    return Detector.create(source, method, folder=None if Path(source).suffix else folder)
 
 
 @st.cache_resource(show_spinner="Loading the latent maps…")

@@ -212,13 +212,18 @@ def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_check
     app.switch_page("views/detection.py").run()
     assert not app.exception and not app.error
     summary = app.dataframe[0].value
-    assert list(summary["detector"]) == ["BASELINE", "MAE", "CAE", "DAE"]
+    detectors = ["BASELINE", "MAE", "CAE", "DAE", "CONTROL-INPUT", "CONTROL-MEDIAN"]  # the models beside no model
+    assert list(summary["detector"]) == detectors
     assert summary["roc_auc"].between(0, 1).all()
     grid = grid_texts(plotly_specs(app)[0])
-    assert grid == ["BASELINE", "MAE", "CAE", "DAE", "how many flag"]
-    assert len([s for s in app.slider if s.key.startswith("threshold_")]) == 4  # one per detector
+    assert grid == [*detectors, "how many flag"]
+    assert len([s for s in app.slider if s.key.startswith("threshold_")]) == 6  # one per detector
     app.radio(key="detection_show").set_value("score").run()
     assert not app.exception and not app.error
+    app.selectbox(key="detection_method").set_value("learned").run()  # no classifier recorded for these
+    assert not app.exception and not app.error
+    assert len(app.warning) == 5 and all("is left out" in w.value for w in app.warning)  # the baseline stays
+    app.selectbox(key="detection_method").set_value("rfi").run()
 
     app.sidebar.radio(key="sar_source").set_value("upload").run()  # the sidebar's one uploader, any size
     scene = (np.random.default_rng(0).random((400, 720, 2)) * 255).astype(np.uint8)  # H x W x C, not a patch size

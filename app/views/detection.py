@@ -11,9 +11,11 @@ from sidebar import checkpoints_folder
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
-from rfi_models.analysis import METHODS
+from rfi_models import CheckpointError
 from rfi_models.analysis.agreement import agreement_count, pairwise_iou
 from rfi_models.analysis.anomaly import SSIM_WINDOW
+from rfi_models.analysis.controls import CONTROLS
+from rfi_models.analysis.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, default_detector
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
 from rfi_models.io import geotiff_bytes
@@ -35,12 +37,17 @@ georef = scene.info.georef if scene.info else None
 controls = controls_area()
 with controls:
     detectors_column, method_column, show_column, menu_column = st.columns([3.4, 1, 1, 0.9])
-    names = ["baseline", *selection.models]
-    chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors")
+    names = ["baseline", *selection.models, *CONTROLS]  # the controls score a residual without any model
+    chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors",
+                                          help="control-input: the residual is the input itself; control-median: "
+                                          "the input minus its per-patch median; no model in either")  # fmt: skip
     ssim_window = " x ".join(map(str, SSIM_WINDOW))
-    method = method_column.selectbox("Model score", METHODS, index=METHODS.index("rfi"), key="detection_method",
-                                     help="rfi: the residual filtered by RFI's structure; error: squared error; "
-                                     f"ssim: local 1 - SSIM in a {ssim_window} window")  # fmt: skip
+    recorded = default_detector(checkpoints_folder())[1]  # the evaluation's best method on validation
+    method = method_column.selectbox("Score", DETECTOR_METHODS, key="detection_method",
+                                     index=DETECTOR_METHODS.index(recorded if recorded in DETECTOR_METHODS else "rfi"),
+                                     help="of the models and controls. rfi: the residual filtered by RFI's structure; "
+                                     f"error: squared error; ssim: local 1 - SSIM in a {ssim_window} window; learned: "
+                                     "the secondary classifier of `python -m train.evaluate`")  # fmt: skip
     show = show_column.radio("Show", ("mask", "score"), horizontal=True, key="detection_show",
                              help="mask: each mask over VH; score: score / threshold (1: at threshold)")  # fmt: skip
     downloads = menu_column.popover("Downloads", width="stretch")
@@ -55,13 +62,17 @@ def mask_bytes(mask: np.ndarray, fmt: str) -> bytes:
     return geotiff_bytes(mask, georef) if fmt == "tif" else file_bytes(mask, fmt)
 
 
-score_keys = {name: ("baseline" if name == "baseline" else str(selection.checkpoints[name]), method) for name in chosen}
+score_keys = {name: (name if name in NO_MODEL_SOURCES else str(selection.checkpoints[name]), method) for name in chosen}
 
 
 def scores_of(name: str):
     """The detector `name` and its score map of the image (with a progress bar while a scene is tiled)."""
-    path = score_keys[name][0]
-    found = detector(path, "" if name == "baseline" else method, str(checkpoints_folder()))
+    source = score_keys[name][0]
+    try:
+        found = detector(source, "" if name == "baseline" else method, str(checkpoints_folder()))
+    except CheckpointError as err:  # e.g. no learned classifier recorded for a checkpoint the evaluation never saw
+        st.warning(f"{name.upper()} is left out: {err}")
+        return None
     tiles = count_tiles(image.shape[1:], found.tile)
     bar = st.progress(0.0, text=f"{name.upper()}: scoring {tiles} tiles") if tiles > 1 else None
     done, run = [0], get_script_run_ctx()
@@ -77,9 +88,11 @@ def scores_of(name: str):
     return found, scores
 
 
-found_scores = {name: scores_of(name) for name in chosen}
+found_scores = {name: found for name in chosen if (found := scores_of(name)) is not None}
+if not found_scores:
+    st.stop()
 thresholds = {}
-for column, (name, (found, scores)) in zip(controls.columns(len(chosen)), found_scores.items(), strict=True):
+for column, (name, (found, scores)) in zip(controls.columns(len(found_scores)), found_scores.items(), strict=True):
     top = float(max(np.percentile(scores, 99.9), 2 * found.threshold, 1e-6))
     thresholds[name] = column.slider(f"{name.upper()} threshold", 0.0, top, float(min(found.threshold, top)),
                                      top / 400, format="%.4g", key=f"threshold_{name}_{method}",
@@ -100,15 +113,22 @@ st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined i
 what_was_read(scene)
 results = {name: (scores / max(thresholds[name], 1e-12), masks[name]) for name, (_, scores) in found_scores.items()}
 chart = detection_grid(
-    image[1], results, agreement_count(masks), truth, show=show, height=main_height(2), talk=talk_mode()
+    image[1],
+    results,
+    agreement_count(masks),
+    truth,
+    show=show,
+    height=main_height(2),
+    talk=talk_mode(),
+    columns=4 if len(results) > 4 else 3,
 )
 figure(chart, "detection_grid")
 
 summary, agreement = st.columns([3, 2])
 summary.markdown("**Against the true RFI mask**" if truth is not None else "**Detectors**")
 score_maps = {name: scores for name, (_, scores) in found_scores.items()}
-summary.dataframe(detection_rows(tuple((name, score_keys[name], thresholds[name]) for name in chosen), image, truth,
-                                 score_maps), hide_index=True)  # fmt: skip
+rows = tuple((name, score_keys[name], thresholds[name]) for name in found_scores)
+summary.dataframe(detection_rows(rows, image, truth, score_maps), hide_index=True)
 if scene.info is not None and scene.info.rfi is not None:
     summary.markdown(f"**The processor's own RFI annotation**, beside ours: {scene.info.rfi.summary()}")
 if truth is not None and not truth.any():
