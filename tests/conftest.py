@@ -1,13 +1,26 @@
+import sys
+
 import pytest
 import torch
 
 import rfi_models
+
+PYTEST_MAIN = sys.modules["__main__"]
 
 
 @pytest.fixture(autouse=True)
 def _deterministic_torch():
     torch.manual_seed(0)
     torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _pytest_stays_main():
+    """Streamlit's AppTest runs the app script as `__main__` and leaves it in sys.modules. A process spawned later
+    in the session (a Dask worker) re-runs its parent's `__main__` file, so it would run the app script, fail to
+    import the app's modules and never start ("Nanny failed to start"). Put pytest's back after every test."""
+    yield
+    sys.modules["__main__"] = PYTEST_MAIN
 
 
 def sample_batch(model, n=2, seed=0):

@@ -66,39 +66,20 @@ def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
 @contextlib.contextmanager
 def connect(workers: int | None, scheduler: str | None) -> Iterator:
     """A Dask client: of the cluster at `scheduler`, or of a new LocalCluster of single-threaded workers."""
-    from dask.distributed import Client
+    from dask.distributed import Client, LocalCluster
 
     with contextlib.ExitStack() as stack:
         if scheduler:
             client = stack.enter_context(Client(scheduler, timeout="10s"))
         else:
-            cluster = stack.enter_context(local_cluster(workers or os.cpu_count() or 1))
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                dashboard_address=":0", silence_logs=logging.CRITICAL,
+            ))  # fmt: skip
             client = stack.enter_context(Client(cluster))
         if client.dashboard_link and importlib_available("bokeh"):
             print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
         yield client
-
-
-def local_cluster(n_workers: int, attempts: int = 2):
-    """A LocalCluster of `n_workers` single-threaded worker processes.
-
-    On a loaded machine a worker process can take long to start ("Nanny failed to start", a known flake of
-    Dask's own CI): connections get a generous timeout and a failed start is tried again.
-    """
-    import dask
-    from dask.distributed import LocalCluster
-
-    def start():
-        with dask.config.set({"distributed.comm.timeouts.connect": "120s"}):
-            return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                dashboard_address=":0", silence_logs=logging.CRITICAL)  # fmt: skip
-
-    for _ in range(attempts - 1):
-        try:
-            return start()
-        except (RuntimeError, TimeoutError) as err:
-            print(f"the local Dask cluster did not start ({err}); trying again", file=sys.stderr)
-    return start()
 
 
 def importlib_available(name: str) -> bool:
