@@ -124,13 +124,18 @@ def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.nd
     return [detection_summary(name, _scores[name], threshold, image, truth) for name, _, threshold in detectors]
 
 
+def digest(image: np.ndarray | None) -> str:
+    """A short fingerprint of an image, for cache keys built by hand."""
+    return "" if image is None else hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
+
+
 def session_scores(found: Detector, key: tuple, image: np.ndarray, progress=None) -> np.ndarray:
     """The detector's score map of `image`, computed once per (detector `key`, image) and kept in this session:
     score maps of a large scene are large and the session's own, so only the current image's are kept."""
-    digest = hashlib.sha1(image.tobytes()).hexdigest()
+    fingerprint = digest(image)
     kept = st.session_state.get("detection_scores", {})
-    if kept.get("digest") != digest:
-        kept = st.session_state["detection_scores"] = {"digest": digest}
+    if kept.get("digest") != fingerprint:
+        kept = st.session_state["detection_scores"] = {"digest": fingerprint}
     if key not in kept:
         kept[key] = found.score(image, progress=progress)
     return kept[key]
@@ -143,11 +148,6 @@ def model_figures(path: str, log: str, family: str, talk: bool) -> tuple:
     rows = weight_statistics(shared_model(path)[0])
     curves = training_curves(read_training_log(log), f"{family.upper()} training", talk) if Path(log).exists() else None
     return curves, weight_histograms(rows, f"{family.upper()} weights per layer", talk), rows
-
-
-def digest(image: np.ndarray | None) -> str:
-    """A short fingerprint of an image, for cache keys built by hand."""
-    return "" if image is None else hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -166,6 +166,18 @@ def evaluate_baseline(sets: SarSets) -> dict:
     return entry
 
 
+def channel_means(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The per-channel mean of image [C, H, W] over the pixels `keep` [H, W] (0 where there are none): the
+    per-patch, per-channel mean predictor of the reconstruction floor."""
+    return np.array([channel[keep].mean() if keep.any() else 0.0 for channel in image])
+
+
+def floor_summary(squared: float, baseline: float, count: int) -> dict[str, float]:
+    """MSE, the mean predictor's MSE and their ratio from summed squared errors over `count` values."""
+    mse, mean_mse = squared / max(count, 1), baseline / max(count, 1)
+    return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
+
+
 def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Held-out reconstruction MSE of `model` vs the per-patch, per-channel mean predictor, over valid pixels
     (the MAE: over its hidden patches, at the mask ratio it was trained at). images: float32 [N, 2, H, W]."""
@@ -177,12 +189,11 @@ def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, 
         valid = valid_pixels(x.numpy())  # [B, H, W]
         region = valid if out.mask is None else valid & out.mask.numpy()
         for image, recon, keep, where in zip(x.numpy(), out.image.numpy(), valid, region, strict=True):
-            means = np.array([channel[keep].mean() if keep.any() else 0.0 for channel in image])
+            means = channel_means(image, keep)
             squared += float(((image - recon)[:, where] ** 2).sum())
             baseline += float(((image - means[:, None, None])[:, where] ** 2).sum())
             count += int(where.sum()) * image.shape[0]
-    mse, mean_mse = squared / max(count, 1), baseline / max(count, 1)
-    return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
+    return floor_summary(squared, baseline, count)
 
 
 def neighbour_patch_floor(images: np.ndarray, patch: tuple[int, int], mask_ratio: float, seed: int = 0) -> dict:
@@ -195,7 +206,7 @@ def neighbour_patch_floor(images: np.ndarray, patch: tuple[int, int], mask_ratio
     squared = baseline = 0.0
     count = 0
     for image, keep in zip(images, valid_pixels(images), strict=True):
-        means = np.array([channel[keep].mean() if keep.any() else 0.0 for channel in image])
+        means = channel_means(image, keep)
         blocks = image.reshape(2, rows, ph, cols, pw).mean(axis=(2, 4))  # [2, rows, cols]
         hidden = np.zeros(rows * cols, bool)
         hidden[rng.permutation(rows * cols)[: int(mask_ratio * rows * cols)]] = True
@@ -210,8 +221,7 @@ def neighbour_patch_floor(images: np.ndarray, patch: tuple[int, int], mask_ratio
         squared += float(((image - prediction)[:, where] ** 2).sum())
         baseline += float(((image - means[:, None, None])[:, where] ** 2).sum())
         count += int(where.sum()) * 2
-    mse, mean_mse = squared / max(count, 1), baseline / max(count, 1)
-    return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
+    return floor_summary(squared, baseline, count)
 
 
 def source_identity(path: Path | None, source: str) -> str:
