@@ -116,7 +116,10 @@ async def one_user(browser, url: str, user: int, folder: Path) -> dict[str, list
 
     try:
         await act("page load", lambda: page.goto(f"{url}/reconstruction"), "mask ratio 0.75")
-        await page.locator('[data-testid="stSidebar"] label', has_text="upload").first.click()
+        # eight sessions on two cores: the label can stay unclickable (disabled or moving) past Playwright's 30 s
+        # default while the server catches up, so wait for the run to end and allow the click as long as a result
+        await settle(page)
+        await page.locator('[data-testid="stSidebar"] label', has_text="upload").first.click(timeout=180_000)
         await settle(page)
         upload = folder / f"user{user}.png"
         upload.write_bytes(digit_png(user))

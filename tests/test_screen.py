@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import rasterio
@@ -76,7 +77,7 @@ def expected_scores(pixels):
 
 
 def check_outputs(out_dir, scenes, with_scores=True):
-    rows = {Path(row["input"]).name: row for row in pq.read_table(out_dir / "summary.parquet").to_pylist()}
+    rows = {Path(row["input"]).name: row for row in summary_rows(out_dir)}
     assert {"bad.npy", "geo.tif", "wide.npy"} <= set(rows)
     assert rows["bad.npy"]["status"].startswith("refused: this is a text file, not an image; accepted: ")
     assert not (out_dir / "bad.mask.tif").exists()
@@ -216,12 +217,18 @@ def test_bad_arguments_exit_2(archive, tmp_path, capsys, extra, message):
     assert message in err and "Traceback" not in err
 
 
+def summary_rows(out_dir) -> list[dict]:
+    """The rows of DIR/summary.parquet, read in one open: a running screen replaces the file (atomically) after
+    each scene, and `pq.read_table(path)` opens a path twice (footer, then pages), so it can mix two versions."""
+    return pq.read_table(pa.BufferReader((Path(out_dir) / "summary.parquet").read_bytes())).to_pylist()
+
+
 def read_outputs(out_dir):
     """Every final output of a screening folder: pixel arrays of the GeoTIFFs and the summary rows (without the
     run-dependent seconds and output folder)."""
     found = {p.name: read_band(p)[0] for p in sorted(out_dir.glob("[!.]*.tif"))}
     if (out_dir / "summary.parquet").exists():
-        for row in pq.read_table(out_dir / "summary.parquet").to_pylist():
+        for row in summary_rows(out_dir):
             found[row["input"]] = {k: v for k, v in row.items() if k not in ("seconds", "mask", "scores")}
     return found
 
@@ -252,7 +259,7 @@ def test_killed_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(tmp_pat
     summary = tmp_path / "out" / "summary.parquet"
     try:
         while run.poll() is None:  # every file at a final path, whenever seen, is complete and final
-            if summary.exists() and "ok" in pq.read_table(summary)["status"].to_pylist():  # one scene screened
+            if summary.exists() and any(row["status"] == "ok" for row in summary_rows(summary.parent)):  # one done
                 os.killpg(run.pid, 9)  # the driver, its local cluster and workers at once
                 break
             assert same(read_outputs(tmp_path / "out") if (tmp_path / "out").exists() else {}, reference)
@@ -261,7 +268,7 @@ def test_killed_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(tmp_pat
         run.wait(timeout=60)
     assert same(read_outputs(tmp_path / "out"), reference)
     assert run.returncode == -9
-    screened = pq.read_table(summary)["status"].to_pylist().count("ok")
+    screened = [row["status"] for row in summary_rows(summary.parent)].count("ok")
     assert 1 <= screened < 5  # killed mid-way
     rerun = subprocess.run(command(tmp_path / "out"), env=env, check=False, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 3, rerun.stderr
