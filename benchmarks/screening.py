@@ -4,18 +4,28 @@ LocalCluster of 1 and then 2 single-threaded workers, in its own process.
 What is compared is the screening itself: the CLI reports the seconds from the moment every worker has loaded
 the detector to the last summary row (cluster start-up and torch import excluded, as they are paid once per
 run, not per scene). The detector is the CLI's default, the shipped SAR MAE with the `rfi` score.
+
+The control is the machine's own ceiling for the same work without Dask: one plain process scoring a batch of
+tiles, against two such processes at once (`parallel_ceiling`). Two busy cores of a virtual machine rarely run
+at the speed of one, so this says how much of the gap to 2x the engine could close.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
+
 from .scene import DEFAULT_DETECTOR, ROOT, write_scene
+
+CEILING_TILES = 24
 
 SCENES, SIZE = 8, 2048
 REPORT = re.compile(r"screened (\d+) scenes in ([0-9.]+) s \(([0-9.]+) Mpx/s\)")
@@ -48,4 +58,50 @@ def screening_benchmark(scenes: int = SCENES, size: int = SIZE, checkpoint: Path
         **{f"seconds_{n}_workers": s for n, s in seconds.items()},
         **{f"mpx_per_s_{n}_workers": megapixels / s for n, s in seconds.items()},
         "speedup": seconds[1] / seconds[2],
+    }
+
+
+def score_tiles(checkpoint: str, tiles: int, ready, start, seconds) -> None:
+    """In a fresh process on one torch thread: load the detector, wait for `start`, score `tiles` synthetic
+    tiles in batches of 4, and put the seconds taken on the `seconds` queue."""
+    import torch
+
+    from rfi_models.analysis import Detector
+    from rfi_models.data import synthetic_sar
+
+    torch.set_num_threads(1)
+    detector = Detector.create(checkpoint, "rfi", precision="auto")
+    images, _ = synthetic_sar(4, seed=0, rfi_probability=0.5)
+    detector.score_batch(images)  # warm-up
+    ready.wait()
+    start.wait()
+    began = time.perf_counter()
+    for _ in range(tiles // 4):
+        detector.score_batch(images)
+    seconds.put(time.perf_counter() - began)
+
+
+def parallel_ceiling(tiles: int = CEILING_TILES, checkpoint: Path = DEFAULT_DETECTOR) -> dict:
+    """Seconds for 1 process scoring `tiles` tiles, and for 2 processes scoring `tiles` each at once; the ratio
+    2 x one / two is the speed-up two workers could reach on this machine with no engine overhead."""
+    context = multiprocessing.get_context("spawn")
+    walls = {}
+    for processes in (1, 2):
+        ready, start, seconds = context.Barrier(processes + 1), context.Barrier(processes + 1), context.Queue()
+        workers = [
+            context.Process(target=score_tiles, args=(str(checkpoint), tiles, ready, start, seconds))
+            for _ in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        ready.wait()  # every process has loaded its detector
+        start.wait()
+        walls[processes] = max(seconds.get(timeout=600) for _ in workers)
+        for worker in workers:
+            worker.join()
+    return {
+        "tiles_per_process": tiles,
+        "seconds_1_process": walls[1],
+        "seconds_2_processes": walls[2],
+        "speedup": float(np.round(2 * walls[1] / walls[2], 3)),
     }

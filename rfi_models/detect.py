@@ -30,7 +30,7 @@ import tifffile
 from tqdm import tqdm
 
 from .analysis.detector import (
-    DEFAULT_PRECISION,
+    CLI_PRECISION,
     DETECTOR_METHODS,
     NO_MODEL_SOURCES,
     PRECISIONS,
@@ -179,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", choices=DETECTOR_METHODS,
                         help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
                         "(secondary classifier); default rfi, or the default detector's")  # fmt: skip
-    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
-                        help=f"of a model's matrix products (default {DEFAULT_PRECISION}; see the README)")  # fmt: skip
+    parser.add_argument("--precision", choices=PRECISIONS, default=CLI_PRECISION,
+                        help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
+                        "AMX, else float32; see the README)")  # fmt: skip
     parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "
                         "(default: torch's thread count, i.e. the cores or OMP_NUM_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)

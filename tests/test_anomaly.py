@@ -160,3 +160,16 @@ def test_bfloat16_matrix_products_keep_the_shipped_detectors_masks():
     assert scores.dtype == np.float32 and np.abs(scores - reference).max() < 0.1 * exact.threshold
     masks = reference >= exact.threshold, scores >= exact.threshold
     assert masks[0].sum() > 100 and (masks[0] != masks[1]).sum() < 0.02 * masks[0].sum()
+
+
+def test_auto_precision_is_bfloat16_only_where_the_cpu_has_amx(monkeypatch):
+    import torch
+
+    from rfi_models.analysis.detector import resolve_precision
+
+    for amx, expected in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)
+        assert resolve_precision("auto") == expected
+    assert resolve_precision("float32") == "float32" and resolve_precision("bfloat16") == "bfloat16"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("float16")

@@ -45,6 +45,12 @@ def test_screening_with_one_and_two_workers():
     assert run["speedup"] == run["seconds_1_workers"] / run["seconds_2_workers"]
 
 
+def test_the_two_process_ceiling_times_the_same_work_in_one_and_two_processes():
+    ceiling = screening.parallel_ceiling(tiles=4)
+    assert ceiling["seconds_1_process"] > 0 and ceiling["seconds_2_processes"] > 0
+    assert ceiling["speedup"] == pytest.approx(2 * ceiling["seconds_1_process"] / ceiling["seconds_2_processes"], 1e-3)
+
+
 def test_placement_in_a_small_map(mnist_models):
     images, _ = load_mnist_sample()
     per_map = placement.placement_ms(mnist_models["mae"], images[:300, None], repeats=1)

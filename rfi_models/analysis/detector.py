@@ -39,8 +39,9 @@ CALIBRATION_PATCHES = 32
 DETECTOR_METHODS = (*METHODS, "learned")
 NO_MODEL_SOURCES = ("baseline", *CONTROLS)
 CALIBRATION_FILE = "detectors.json"
-PRECISIONS = ("float32", "bfloat16")
-DEFAULT_PRECISION = "float32"  # of the command lines
+PRECISIONS = ("auto", "float32", "bfloat16")
+DEFAULT_PRECISION = "float32"  # of the library (evaluation, app): the same scores on every machine
+CLI_PRECISION = "auto"  # of the command lines: `resolve_precision`
 ResidualFn = Callable[[np.ndarray], np.ndarray]  # tiles [B, 2, th, tw] in [0, 1] -> residual [B, 2, th, tw]
 
 
@@ -73,13 +74,24 @@ def default_detector(folder: str | Path | None = None) -> tuple[str, str]:
     return str(recorded.get("source", "baseline")), str(recorded.get("method", ""))
 
 
+def resolve_precision(precision: str) -> str:
+    """Precision "auto" -> "bfloat16" on CPUs with AMX tiles (where bfloat16 matrix products are native and faster),
+    else "float32"; the other precisions are returned as they are."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)  # private: absent in other torch versions
+    return "bfloat16" if amx() else "float32"
+
+
 def model_residual_fn(path: str | Path, precision: str = DEFAULT_PRECISION) -> tuple[ResidualFn, tuple[int, int]]:
     """The residual function of a SAR checkpoint (the MAE at the mask ratio it was trained at) and its tile size.
 
     `precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
-    faster on CPUs with native bfloat16 (AVX512-BF16, AMX), with the same detection metrics (see README)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    faster on CPUs with native bfloat16 (AMX), with the same detection metrics (see README); "auto" picks it
+    where the CPU has AMX (`resolve_precision`)."""
+    precision = resolve_precision(precision)
     model, info = load_checkpoint(path)
     if info["domain"] != "sar" or model.config.in_chans != 2:
         raise CheckpointError(f"{Path(path).name} is a {info['domain']} model; RFI detection needs a SAR model")

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..analysis.anomaly import METHODS
-from ..analysis.detector import DEFAULT_PRECISION, PRECISIONS
+from ..analysis.detector import CLI_PRECISION, PRECISIONS
 from ..analysis.tiling import RowBlender
 from ..atomic import remove_stale_partials
 from ..checkpoint import CheckpointError
@@ -42,8 +42,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="SAR checkpoint (.safetensors) or 'baseline' (default: the shipped SAR MAE)")  # fmt: skip
     parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
     parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
-    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
-                        help=f"of a model's matrix products (default {DEFAULT_PRECISION})")  # fmt: skip
+    parser.add_argument("--precision", choices=PRECISIONS, default=CLI_PRECISION,
+                        help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
+                        "AMX, else float32; the summary records the one used)")  # fmt: skip
     parser.add_argument("--workers", type=int, help="local cluster of N workers (default: one per core)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://HOST:8786")
     parser.add_argument("--no-scores", action="store_true", help="write the masks only, not the score maps")
@@ -54,13 +55,14 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
     """Load the detector once here to check it and to fix its threshold (calibrated once, not on every worker)."""
-    from ..analysis.detector import Detector
+    from ..analysis.detector import Detector, resolve_precision
 
     if args.checkpoint == "baseline":
         detector = Detector.baseline(args.threshold)
     else:
         detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=args.precision)
-    return DetectorSpec(args.checkpoint, args.method, float(detector.threshold), detector.name, args.precision)
+    precision = resolve_precision(args.precision)  # here, not on each worker: one precision per summary
+    return DetectorSpec(args.checkpoint, args.method, float(detector.threshold), detector.name, precision)
 
 
 @contextlib.contextmanager
