@@ -10,7 +10,7 @@ from scipy import ndimage
 
 import rfi_models
 from rfi_models.analysis import anomaly_maps, baseline_scores, residuals, rfi_score, score_tiled
-from rfi_models.analysis.anomaly import covering_mask_noise, running_median_along_rows
+from rfi_models.analysis.anomaly import covering_mask_noise, covering_masks, running_median_along_rows
 from rfi_models.analysis.tiling import blend_window, tile_starts
 from rfi_models.data import synthetic_sar_patches
 
@@ -173,3 +173,21 @@ def test_auto_precision_is_bfloat16_only_where_the_cpu_has_amx(monkeypatch):
     assert resolve_precision("float32") == "float32" and resolve_precision("bfloat16") == "bfloat16"
     with pytest.raises(ValueError, match="precision must be one of"):
         resolve_precision("float16")
+
+
+@pytest.mark.parametrize(("ratio", "masks"), [(0.25, 4), (0.3, 4), (0.5, 2), (0.6, 2), (0.75, 2), (1.0, 1)])
+def test_the_fewest_covering_masks_hide_every_patch_and_one_fewer_cannot(ratio, masks):
+    model = rfi_models.create_model("mae", "mnist").eval()
+    assert covering_masks(ratio) == masks
+    x = torch.rand(1, 1, 28, 28)
+    if ratio < 1.0:
+        hidden = torch.stack(
+            [
+                model.reconstruct(x, mask_ratio=ratio, noise=n[None]).mask[0]
+                for n in covering_mask_noise(model, masks, 0)
+            ]
+        )
+        assert hidden.any(dim=0).all()
+    if masks > 1:
+        with pytest.raises(ValueError, match="cannot hide every patch"):
+            residuals(model, x, k_masks=masks - 1, mask_ratio=ratio)
