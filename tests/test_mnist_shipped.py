@@ -31,9 +31,9 @@ def test_the_mae_is_in_distribution_at_every_ratio_hidden_quality_never_improves
 
 
 def test_the_mae_composite_at_three_quarters_hidden_keeps_its_measured_level(digits):
-    # 16.9 dB measured on 2000 digits (RESULTS.md); the 17.5 dB target is not reached yet
+    # 17.45 dB measured on 2000 digits (RESULTS.md); the 17.5 dB target is missed by 0.05 dB
     raw, _, masks = mae_at(shipped("mae_mnist"), digits, 0.75)
-    assert mean_quality(digits, raw, masks)["psnr"] >= 16.5
+    assert mean_quality(digits, raw, masks)["psnr"] >= 17.2
 
 
 def test_the_seed_report_setting_is_kept_as_a_second_mae():
