@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rfi_models.analysis.detector import CLI_PRECISION
 from rfi_models.data import synthetic_sar
 
 from .timing import TORCH_THREADS
@@ -55,7 +56,9 @@ def write_scene(path: Path, size: int, seed: int = 0) -> Path:
     return path
 
 
-def detect_once(scene: Path, checkpoint: Path, workdir: Path, precision: str = "auto") -> tuple[float, float, float]:
+def detect_once(
+    scene: Path, checkpoint: Path, workdir: Path, precision: str = CLI_PRECISION
+) -> tuple[float, float, float]:
     """Run the detection CLI once under `peak_memory`; returns wall seconds, peak RSS in MB and peak anonymous
     memory in MB. The peak RSS (the kernel's, exact) includes the pages of the memory-mapped scene and score
     files that the run has touched; the anonymous part (sampled) does not."""
@@ -77,7 +80,7 @@ def detect_once(scene: Path, checkpoint: Path, workdir: Path, precision: str = "
 
 
 def scene_benchmark(
-    size: int, repeats: int, warmup: int = 1, checkpoint: Path = DEFAULT_DETECTOR, precision: str = "auto"
+    size: int, repeats: int, warmup: int = 1, checkpoint: Path = DEFAULT_DETECTOR, precision: str = CLI_PRECISION
 ) -> SceneRun:
     """Write a size x size scene to a temporary folder and detect RFI in it `warmup` + `repeats` times."""
     with tempfile.TemporaryDirectory(prefix="rfi_bench_") as folder:

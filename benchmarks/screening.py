@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .scene import DEFAULT_DETECTOR, ROOT, write_scene
 
 CEILING_TILES = 24
@@ -67,10 +65,11 @@ def score_tiles(checkpoint: str, tiles: int, ready, start, seconds) -> None:
     import torch
 
     from rfi_models.analysis import Detector
+    from rfi_models.analysis.detector import CLI_PRECISION
     from rfi_models.data import synthetic_sar
 
     torch.set_num_threads(1)
-    detector = Detector.create(checkpoint, "rfi", precision="auto")
+    detector = Detector.create(checkpoint, "rfi", precision=CLI_PRECISION)
     images, _ = synthetic_sar(4, seed=0, rfi_probability=0.5)
     detector.score_batch(images)  # warm-up
     ready.wait()
@@ -103,5 +102,5 @@ def parallel_ceiling(tiles: int = CEILING_TILES, checkpoint: Path = DEFAULT_DETE
         "tiles_per_process": tiles,
         "seconds_1_process": walls[1],
         "seconds_2_processes": walls[2],
-        "speedup": float(np.round(2 * walls[1] / walls[2], 3)),
+        "speedup": round(2 * walls[1] / walls[2], 3),
     }

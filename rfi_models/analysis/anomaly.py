@@ -8,8 +8,8 @@ Three score maps, all float32 [N, H, W], higher = more anomalous, exactly 0 on n
 The MAE scores a patch only while it is hidden: K masks whose hidden sets cover every patch are run as
 one batch, and each patch's error is averaged over the masks that hid it. K is the fewest that can cover
 (`covering_masks`: 2 at ratios from 0.5): more masks average a patch's error over more contexts but cost a
-transformer pass each, and on the shipped SAR MAE 4 masks instead of 2 left the validation metrics unchanged
-(README, "Detection speed").
+transformer pass each, and on the 480-patch SAR MAE 2 masks instead of 4 left the validation metrics unchanged
+(README, "SAR: what is and is not established").
 """
 
 from __future__ import annotations

@@ -57,11 +57,11 @@ def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
     """Load the detector once here to check it and to fix its threshold (calibrated once, not on every worker)."""
     from ..analysis.detector import Detector, resolve_precision
 
+    precision = resolve_precision(args.precision)  # here, not on each worker: one precision per summary
     if args.checkpoint == "baseline":
         detector = Detector.baseline(args.threshold)
     else:
-        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=args.precision)
-    precision = resolve_precision(args.precision)  # here, not on each worker: one precision per summary
+        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=precision)
     return DetectorSpec(args.checkpoint, args.method, float(detector.threshold), detector.name, precision)
 
 
