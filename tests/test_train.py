@@ -115,3 +115,30 @@ def test_an_ablation_run_counts_as_finished_only_when_its_log_says_so(tmp_path):
     assert finished(log)
     log.write_text("\n".join(json.dumps(r) for r in [*lines, {"event": "epoch", "epoch": 3}]))
     assert finished(log)  # the ceiling
+
+
+def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_config(tmp_path):
+    source, _ = run(tmp_path / "source", "--epochs", "1")
+    log = tmp_path / "kept.jsonl"
+    log.write_text("an earlier run's log\n")
+    bad = ["--model", "mae", "--domain", "mnist", "--init-from", str(source), "--log-path", str(log)]
+    with pytest.raises(ValueError, match="not this run's mae"):
+        main([*bad, "--override", "depth=2", "--out", str(tmp_path / "never.safetensors")])
+    assert log.read_text() == "an earlier run's log\n"  # refused before anything was written
+    tuned, records = run(tmp_path / "tuned", "--epochs", "1", "--max-steps", "1", "--lr", "0", "--init-from", str(source))
+    assert records[0]["init_from"] == str(source)
+    before, after = rfi_models.load_checkpoint(source)[0], rfi_models.load_checkpoint(tuned)[0]
+    for (name, a), b in zip(before.state_dict().items(), after.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name  # one step at learning rate 0 (no decay either) keeps the weights
+
+
+def test_real_share_mixes_real_backgrounds_into_the_sar_split():
+    from rfi_models.data.semisynthetic import semi_synthetic
+    from train import data
+
+    mixed = data.sar_split("val", 4, 0.0, real_share=0.5)
+    synthetic = data.sar_split("val", 2, 0.0)
+    real = semi_synthetic("val", 2, seed=2000, rfi_probability=0.0).images
+    assert mixed.dtype == torch.uint8 and mixed.shape == (4, 2, 340, 500)
+    assert torch.equal(mixed[:2], synthetic)
+    assert torch.equal(mixed[2:], torch.from_numpy((real * 255).round().astype("uint8")))

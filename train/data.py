@@ -7,6 +7,9 @@ SAR: synthetic patches from fixed seeds, cached as .npz in the rfi_models cache 
 disjoint by purpose: training 1000, validation 2000, test 3000 (the test set belongs to evaluation).
 By default the training set holds RFI-free patches only, so the models learn normal backgrounds and
 RFI stays what they cannot reconstruct; `rfi_probability` changes that for the comparison run.
+`real_share` replaces that share of the training and validation patches by semi-synthetic ones
+(`rfi_models.data.semisynthetic`): real Sentinel-1 backgrounds of the scenes of the same split, with RFI at the
+same probability. They are exact 8-bit values, so they are kept as uint8 like the synthetic ones.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import torch
 from rfi_models.atomic import atomic_path
 from rfi_models.data import load_mnist, synthetic_sar_patches
 from rfi_models.data.mnist import cache_dir
+from rfi_models.data.semisynthetic import semi_synthetic
 from rfi_models.data.synthetic_sar import GENERATOR_VERSION, SPLIT_SEEDS
 
 MNIST_VALIDATION = 5000
@@ -45,9 +49,14 @@ def sar_patches(n: int, seed: int, rfi_probability: float) -> tuple[np.ndarray, 
         return data["images"], data["rfi"]
 
 
-def sar_split(split: str, n: int, rfi_probability: float) -> torch.Tensor:
-    images, _ = sar_patches(n, SPLIT_SEEDS[split], rfi_probability)
-    return torch.from_numpy(images)
+def sar_split(split: str, n: int, rfi_probability: float, real_share: float = 0.0) -> torch.Tensor:
+    """uint8 [N, 2, 340, 500]: N - round(N * real_share) synthetic patches, then the rest semi-synthetic."""
+    n_real = round(n * real_share)
+    images, _ = sar_patches(n - n_real, SPLIT_SEEDS[split], rfi_probability)
+    if not n_real:
+        return torch.from_numpy(images)
+    real = semi_synthetic(split, n_real, seed=SPLIT_SEEDS[split], rfi_probability=rfi_probability).images
+    return torch.from_numpy(np.concatenate([images, np.rint(real * 255).astype(np.uint8)]))
 
 
 def to_unit(batch: torch.Tensor) -> torch.Tensor:

@@ -51,6 +51,7 @@ class TrainConfig:
     train_size: int | None = None  # SAR: patches generated; MNIST: first N of the 55k (None = all)
     val_size: int | None = None
     rfi_probability: float = 0.0  # SAR training patches carrying RFI
+    real_share: float = 0.0  # SAR: share of training and validation patches with real backgrounds (train/data.py)
     overrides: dict = field(default_factory=dict)  # model config fields
     out: str = ""
     log: str = ""
@@ -61,6 +62,9 @@ class TrainConfig:
     # converge_window epochs; `epochs` is then only the ceiling (and the length of the cosine schedule).
     converge_window: int = 3
     converge_tolerance: float = 0.01
+    # Fine-tuning: start from this checkpoint's weights (same family and model config) with a fresh optimizer and
+    # schedule, instead of from seeded random weights. A resume file, when continued, replaces them.
+    init_from: str | None = None
 
 
 RECIPES: dict[tuple[str, str], dict] = {
@@ -164,8 +168,9 @@ def load_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     if config.domain == "mnist":
         train, val = data.mnist_split("train"), data.mnist_split("val")
         return (train[: config.train_size] if config.train_size else train), val[:val_size]
-    train = data.sar_split("train", config.train_size or 3000, config.rfi_probability)
-    return train, data.sar_split("val", val_size, config.rfi_probability)
+    splits = {"train": config.train_size or 3000, "val": val_size}
+    train, val = (data.sar_split(split, n, config.rfi_probability, config.real_share) for split, n in splits.items())
+    return train, val
 
 
 @torch.no_grad()
@@ -277,6 +282,8 @@ def set_up(config: TrainConfig, fresh: bool) -> Run:
     torch.manual_seed(config.seed)
     model = rfi_models.create_model(config.model, config.domain, **config.overrides).to(env.device).train()
     optimizer = build_optimizer(model, config)
+    if config.init_from:  # before anything is written; a resume file then replaces these weights
+        start_from_weights(model, config)
     progress = start_or_resume(config, model, optimizer, env, fresh)
     loss_fn: nn.Module = TrainingLoss(model)
     if env.world > 1:
@@ -286,6 +293,18 @@ def set_up(config: TrainConfig, fresh: bool) -> Run:
     if run.steps_per_epoch == 0:
         raise ValueError(f"{len(train_set)} training images are fewer than one batch per rank ({config.batch_size})")
     return run
+
+
+def start_from_weights(model: Autoencoder, config: TrainConfig) -> None:
+    """Copy the weights of checkpoint `config.init_from` into `model`, which must be the same family with the same
+    model config (a fine-tune changes the data and the schedule, not the architecture)."""
+    source, info = rfi_models.load_checkpoint(config.init_from)
+    if info["architecture"] != config.model or source.config != model.config:
+        raise ValueError(
+            f"--init-from {config.init_from}: a {info['architecture']} with config {info['config']}, "
+            f"not this run's {config.model} with {asdict(model.config)}"
+        )
+    model.load_state_dict(source.state_dict())
 
 
 def train_step(run: Run, x: torch.Tensor, corruption: torch.Generator) -> tuple[float, float]:
