@@ -125,7 +125,8 @@ def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_config(t
     with pytest.raises(ValueError, match="not this run's mae"):
         main([*bad, "--override", "depth=2", "--out", str(tmp_path / "never.safetensors")])
     assert log.read_text() == "an earlier run's log\n"  # refused before anything was written
-    tuned, records = run(tmp_path / "tuned", "--epochs", "1", "--max-steps", "1", "--lr", "0", "--init-from", str(source))
+    frozen = ["--epochs", "1", "--max-steps", "1", "--lr", "0"]
+    tuned, records = run(tmp_path / "tuned", *frozen, "--init-from", str(source))
     assert records[0]["init_from"] == str(source)
     before, after = rfi_models.load_checkpoint(source)[0], rfi_models.load_checkpoint(tuned)[0]
     for (name, a), b in zip(before.state_dict().items(), after.state_dict().values(), strict=True):

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--val-size", type=int, help="validation images (MNIST: the first N of the validation split)")
     parser.add_argument("--rfi-probability", type=float, help="SAR: share of training patches with RFI (0)")
     parser.add_argument("--real-share", type=float,
-                        help="SAR: share of patches with real Sentinel-1 backgrounds of the split's scenes (0)")  # fmt: skip
+                        help="SAR: share of patches with real Sentinel-1 backgrounds (0)")  # fmt: skip
     parser.add_argument("--override", action="append", default=[], type=parse_override, metavar="FIELD=JSON",
                         help="model config field, e.g. --override depth=2 --override 'channels=[8,16]'")  # fmt: skip
     parser.add_argument("--out", help="checkpoint path (default checkpoints/MODEL_DOMAIN.safetensors)")
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="stop once validation improved less than the tolerance over this many epochs")  # fmt: skip
     parser.add_argument("--converge-tolerance", type=float, help="relative improvement that counts as progress")
     parser.add_argument("--init-from", metavar="CHECKPOINT",
-                        help="fine-tune: start from this checkpoint's weights (same model config), fresh schedule")  # fmt: skip
+                        help="fine-tune: start from this checkpoint's weights (same config)")  # fmt: skip
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing resume file")
     args = parser.parse_args(argv)
