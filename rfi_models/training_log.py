@@ -22,15 +22,28 @@ class TrainingLog:
 
 
 def read_training_log(path: str | Path) -> TrainingLog:
-    """Parse a log; lines that are not JSON objects (e.g. a line cut off by a crash) are skipped."""
-    records = []
+    """Parse a log; lines that are not JSON objects (e.g. a line cut off by a crash) are skipped. A log may go on
+    with a fine-tune of the same model (a start record with `init_from`, see `python -m train --init-from`): its
+    epochs and steps are numbered on from where the run before it ended."""
+    records: list[dict] = []
+    epoch_offset = step_offset = 0
     for line in Path(path).read_text().splitlines():
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(record, dict):
-            records.append(record)
+        if not isinstance(record, dict):
+            continue
+        if record.get("event") == "start" and record.get("init_from") and records:
+            epoch_offset = max((r["epoch"] for r in records if r.get("event") == "epoch"), default=0)
+            step_offset = max((r["step"] for r in records if r.get("event") == "step"), default=0)
+        if epoch_offset or step_offset:
+            record = record | {
+                key: record[key] + offset
+                for key, offset in (("epoch", epoch_offset), ("step", step_offset))
+                if isinstance(record.get(key), int)
+            }
+        records.append(record)
     steps = [r for r in records if r.get("event") == "step"]
     epochs = [r for r in records if r.get("event") == "epoch"]
     starts = [r for r in records if r.get("event") in ("start", "resume") and isinstance(r.get("log_every"), int)]

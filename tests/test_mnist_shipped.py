@@ -30,10 +30,10 @@ def test_the_mae_is_in_distribution_at_every_ratio_hidden_quality_never_improves
     assert all(later <= earlier for earlier, later in itertools.pairwise(hidden)), hidden
 
 
-def test_the_mae_composite_at_three_quarters_hidden_keeps_its_measured_level(digits):
-    # 17.45 dB measured on 2000 digits (RESULTS.md); the 17.5 dB target is missed by 0.05 dB
+def test_the_mae_composite_at_three_quarters_hidden_reaches_the_target(digits):
+    # The target; the measured level on 2000 digits is in RESULTS.md
     raw, _, masks = mae_at(shipped("mae_mnist"), digits, 0.75)
-    assert mean_quality(digits, raw, masks)["psnr"] >= 17.2
+    assert mean_quality(digits, raw, masks)["psnr"] >= 17.5
 
 
 def test_the_seed_report_setting_is_kept_as_a_second_mae():

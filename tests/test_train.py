@@ -143,3 +143,15 @@ def test_real_share_mixes_real_backgrounds_into_the_sar_split():
     assert mixed.dtype == torch.uint8 and mixed.shape == (4, 2, 340, 500)
     assert torch.equal(mixed[:2], synthetic)
     assert torch.equal(mixed[2:], torch.from_numpy((real * 255).round().astype("uint8")))
+
+
+def test_a_log_continued_by_a_fine_tune_numbers_its_epochs_and_steps_on(tmp_path):
+    from rfi_models.training_log import read_training_log
+
+    source, _ = run(tmp_path / "base", "--epochs", "2")
+    _, _ = run(tmp_path / "tuned", "--epochs", "1", "--init-from", str(source))
+    combined = tmp_path / "combined.jsonl"
+    combined.write_text((tmp_path / "base" / "mae.jsonl").read_text() + (tmp_path / "tuned" / "mae.jsonl").read_text())
+    log = read_training_log(combined)
+    assert log.epochs == [1, 2, 3] and len(log.val_losses) == 3
+    assert log.steps == sorted(log.steps) and log.steps[-1] == 12  # 4 steps per epoch, numbered on
