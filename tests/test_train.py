@@ -117,13 +117,14 @@ def test_an_ablation_run_counts_as_finished_only_when_its_log_says_so(tmp_path):
     assert finished(log)  # the ceiling
 
 
-def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_config(tmp_path):
+def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_config(tmp_path, capsys):
     source, _ = run(tmp_path / "source", "--epochs", "1")
     log = tmp_path / "kept.jsonl"
     log.write_text("an earlier run's log\n")
     bad = ["--model", "mae", "--domain", "mnist", "--init-from", str(source), "--log-path", str(log)]
-    with pytest.raises(ValueError, match="not this run's mae"):
+    with pytest.raises(SystemExit):
         main([*bad, "--override", "depth=2", "--out", str(tmp_path / "never.safetensors")])
+    assert "not this run's mae" in capsys.readouterr().err  # the reason, not a traceback
     assert log.read_text() == "an earlier run's log\n"  # refused before anything was written
     frozen = ["--epochs", "1", "--max-steps", "1", "--lr", "0"]
     tuned, records = run(tmp_path / "tuned", *frozen, "--init-from", str(source))
@@ -137,6 +138,8 @@ def test_real_share_mixes_real_backgrounds_into_the_sar_split():
     from rfi_models.data.semisynthetic import semi_synthetic
     from train import data
 
+    with pytest.raises(ValueError, match="in \\[0, 1\\)"):
+        data.sar_split("val", 4, 0.0, real_share=1.5)
     mixed = data.sar_split("val", 4, 0.0, real_share=0.5)
     synthetic = data.sar_split("val", 2, 0.0)
     real = semi_synthetic("val", 2, seed=2000, rfi_probability=0.0).images

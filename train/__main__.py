@@ -17,7 +17,7 @@ import rfi_models
 from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
 
-from .engine import TrainConfig, recipe, train
+from .engine import TrainConfig, recipe, run_to_end, set_up
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -72,8 +72,11 @@ def main(argv: list[str] | None = None) -> None:
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"model", "domain"}
     changes = {name: value for name, value in vars(args).items() if name in fields}
     config = recipe(args.model, args.domain, overrides=dict(args.override) or None, log=args.log_path, **changes)
-    path = train(config, fresh=args.fresh)
-    print(f"checkpoint: {path}")
+    try:
+        run = set_up(config, fresh=args.fresh)
+    except ValueError as err:  # a setting or an --init-from checkpoint that cannot be used: say which, no traceback
+        parser.error(str(err))
+    print(f"checkpoint: {run_to_end(run)}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ def sar_patches(n: int, seed: int, rfi_probability: float) -> tuple[np.ndarray, 
 
 def sar_split(split: str, n: int, rfi_probability: float, real_share: float = 0.0) -> torch.Tensor:
     """uint8 [N, 2, 340, 500]: N - round(N * real_share) synthetic patches, then the rest semi-synthetic."""
+    if not 0.0 <= real_share < 1.0:
+        raise ValueError(f"real_share is the share of patches with real backgrounds, in [0, 1): got {real_share}")
     n_real = round(n * real_share)
     images, _ = sar_patches(n - n_real, SPLIT_SEEDS[split], rfi_probability)
     if not n_real:

@@ -368,7 +368,12 @@ def finish_epoch(run: Run, record: dict) -> None:
 
 def train(config: TrainConfig, fresh: bool = False) -> Path:
     """Train (or resume) one model; returns the checkpoint path. Rank 0 writes files."""
-    run = set_up(config, fresh)
+    return run_to_end(set_up(config, fresh))
+
+
+def run_to_end(run: Run) -> Path:
+    """Epochs until the ceiling, max_steps or convergence; returns the checkpoint path."""
+    config = run.config
     for epoch in range(run.progress["epoch"], config.epochs):
         record = train_one_epoch(run, epoch)
         if run.env.main:

@@ -25,8 +25,8 @@ def label(source: str, method: str) -> str:
 
 def held_out_flagged(entry: dict) -> float:
     """Mean flagged share over the real RFI-free quick-looks outside the semi-synthetic training split: scenes no
-    model, classifier or threshold saw (the training ones are backgrounds the classifier, and models trained with
-    `--real-share`, learned from)."""
+    model or classifier was trained on (the training ones are backgrounds the classifier, and models trained with
+    `--real-share`, learned from; the validation one served thresholds and the choice of checkpoints)."""
     shares = [v for name, v in entry["real_rfi_free"]["per_image"].items() if scene_split(name) != "train"]
     return float(np.mean(shares)) if shares else float("nan")
 
