@@ -117,6 +117,24 @@ def test_an_ablation_run_counts_as_finished_only_when_its_log_says_so(tmp_path):
     assert finished(log)  # the ceiling
 
 
+def test_ablation_results_are_kept_per_family_and_read_in_the_earlier_single_family_form():
+    from train.ablation_sar import ABLATION_CHANGES, run_name
+    from train.report_sar import ablation_tables, ablations_by_family
+
+    def summary(family: str, changes: dict) -> dict:
+        spread = {"mean": 0.5, "min": 0.4, "max": 0.6}
+        condition = {"average_precision": {"synthetic": {"rfi": spread}}, "floor": {"synthetic": spread}}
+        return {"family": family, "seeds": [0, 1, 2], "recipe_changes": changes, "conditions": {"rfi 0": condition}}
+
+    earlier = summary("dae", {})
+    assert ablations_by_family(earlier) == {"dae": earlier}
+    both = ablations_by_family(earlier) | {"mae": summary("mae", ABLATION_CHANGES["mae"])}
+    text = "\n".join(ablation_tables(both))
+    assert "(DAE, seeds 0, 1, 2" in text and "(MAE, seeds 0, 1, 2" in text
+    assert "train_size = 480" in text and text.count("Recipe changed") == 1  # only the MAE departs from its recipe
+    assert run_name("cae", 0.5, 2) == "cae_sar_rfi0.5_seed2"
+
+
 def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_config(tmp_path, capsys):
     source, _ = run(tmp_path / "source", "--epochs", "1")
     log = tmp_path / "kept.jsonl"

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from rfi_models.atomic import atomic_path
-from rfi_models.data import load_mnist, synthetic_sar_patches
+from rfi_models.data import load_mnist
 from rfi_models.data.mnist import cache_dir
 from rfi_models.data.semisynthetic import semi_synthetic
-from rfi_models.data.synthetic_sar import GENERATOR_VERSION, SPLIT_SEEDS
+from rfi_models.data.synthetic_sar import GENERATOR_VERSION, SAR_SIZE, SPLIT_SEEDS, iter_synthetic_sar_patches
 
 MNIST_VALIDATION = 5000
 
@@ -39,12 +39,12 @@ def sar_patches(n: int, seed: int, rfi_probability: float) -> tuple[np.ndarray, 
     """(uint8 [N, 2, 340, 500], bool [N, 340, 500]) from the generator, cached on disk."""
     path = Path(cache_dir()) / f"sar_v{GENERATOR_VERSION}_{n}_seed{seed}_rfi{rfi_probability:g}.npz"
     if not path.exists():
-        patches = synthetic_sar_patches(n, seed=seed, rfi_probability=rfi_probability)
+        images, rfi = np.zeros((n, 2, *SAR_SIZE), np.uint8), np.zeros((n, *SAR_SIZE), bool)
+        for i, patch in enumerate(iter_synthetic_sar_patches(n, seed=seed, rfi_probability=rfi_probability)):
+            images[i], rfi[i] = patch.image, patch.rfi  # the other masks are dropped patch by patch
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as partial:  # one per process: trainings started together each write their own
-            np.savez_compressed(
-                partial, images=np.stack([p.image for p in patches]), rfi=np.stack([p.rfi for p in patches])
-            )
+            np.savez_compressed(partial, images=images, rfi=rfi)
     with np.load(path, allow_pickle=False) as data:
         return data["images"], data["rfi"]
 

@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> None:
     folder = Path(args.checkpoints)
     started = time.time()
     stored = folder / "results.json"
-    results = json.loads(stored.read_text()) if args.only and stored.exists() else {}
+    earlier = json.loads(stored.read_text()) if stored.exists() else {}
+    results = earlier if args.only else {}
+    if "sar_ablation" in earlier:  # made by python -m train.ablation_sar, not here: kept
+        results["sar_ablation"] = earlier["sar_ablation"]
     domains = [args.only] if args.only else list(DOMAINS)
     if "mnist" in domains:
         precompute_latent_maps(folder, "mnist", args.per_class)

@@ -134,6 +134,24 @@ def sar_sections(sar: dict) -> list[str]:
     return [*detection_table(sar), *floor_table(sar), *objective_lines(sar)]
 
 
+def ablations_by_family(stored: dict) -> dict[str, dict]:
+    """results.json's "sar_ablation" as {family: summary} (an earlier version stored one family's summary there)."""
+    return {stored["family"]: stored} if "family" in stored else dict(stored)
+
+
+def ablation_tables(stored: dict) -> list[str]:
+    """RESULTS.md sections of every ablated family (results.json's "sar_ablation")."""
+    return [part for ablation in ablations_by_family(stored).values() for part in ablation_table(ablation)]
+
+
+def recipe_changes_line(ablation: dict) -> list[str]:
+    """The ablation's departures from the family's recipe, as a sentence (none: no line)."""
+    changes = ablation.get("recipe_changes") or {}
+    if not changes:
+        return []
+    return ["Recipe changed for the ablation: " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + "."]
+
+
 def ablation_table(ablation: dict) -> list[str]:
     """RESULTS.md section: mean (min-max) over seeds, per training condition, test set and score."""
     rows = []
@@ -143,11 +161,15 @@ def ablation_table(ablation: dict) -> list[str]:
                 rows.append([condition, test_set, method, f"{s['mean']:.3f} ({s['min']:.3f}-{s['max']:.3f})"])
         for test_set, s in values["floor"].items():
             rows.append([condition, test_set, "floor ratio", f"{s['mean']:.3f} ({s['min']:.3f}-{s['max']:.3f})"])
+        if "epochs" in values:
+            converged = f"{values['converged']} of {len(values['epochs'])} by the criterion"
+            rows.append([condition, "", "epochs", f"{', '.join(map(str, values['epochs']))} ({converged})"])
     if not rows:
         return []
     return [
         f"### SAR ablation: RFI-free vs contaminated training ({ablation['family'].upper()}, seeds "
         f"{', '.join(map(str, ablation['seeds']))}; mean and range over seeds)",
+        *recipe_changes_line(ablation),
         "Average precision on each test set per score, and the reconstruction floor ratio (lower is better).",
         report.table(["training data", "test set", "score", "mean (min-max)"], rows),
     ]

@@ -22,6 +22,7 @@ Recipes:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,6 +123,20 @@ def synthetic_sar_patches(
     recipe: str = "quicklook",
 ) -> list[SarPatch]:
     """`n` patches with every truth mask; patch i depends only on (seed, i, recipe)."""
+    return list(iter_synthetic_sar_patches(n, height, width, seed, rfi_probability, rfi_strength_db, recipe))
+
+
+def iter_synthetic_sar_patches(
+    n: int,
+    height: int = SAR_SIZE[0],
+    width: int = SAR_SIZE[1],
+    seed: int = 0,
+    rfi_probability: float = 0.5,
+    rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
+    recipe: str = "quicklook",
+) -> Iterator[SarPatch]:
+    """The patches of `synthetic_sar_patches`, one at a time (a large set never holds every patch's masks);
+    the settings are checked before the first patch."""
     if n < 0 or height < 1 or width < 1:
         raise ValueError(f"need n >= 0 and a positive size, got n={n}, {height}x{width}")
     if not 0.0 <= rfi_probability <= 1.0:
@@ -132,7 +147,7 @@ def synthetic_sar_patches(
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
     children = np.random.SeedSequence(seed).spawn(n)
-    return [synthetic_patch(child, height, width, rfi_probability, (low, high), recipe) for child in children]
+    return (synthetic_patch(child, height, width, rfi_probability, (low, high), recipe) for child in children)
 
 
 def synthetic_sar(
@@ -143,10 +158,9 @@ def synthetic_sar(
     `settings` are those of `synthetic_sar_patches` (seed, rfi_probability, rfi_strength_db, recipe), with the
     same defaults. Channel 0 is VV, channel 1 VH; exact zeros are no-data. Deterministic for a seed; any size.
     """
-    patches = synthetic_sar_patches(n, height, width, **settings)
     images = np.zeros((n, 2, height, width), dtype=np.float32)
     masks = np.zeros((n, height, width), dtype=bool)
-    for i, patch in enumerate(patches):
+    for i, patch in enumerate(iter_synthetic_sar_patches(n, height, width, **settings)):
         images[i] = patch.image / np.float32(255)
         masks[i] = patch.rfi
     return images, masks
