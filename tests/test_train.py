@@ -176,3 +176,23 @@ def test_a_log_continued_by_a_fine_tune_numbers_its_epochs_and_steps_on(tmp_path
     log = read_training_log(combined)
     assert log.epochs == [1, 2, 3] and len(log.val_losses) == 3
     assert log.steps == sorted(log.steps) and log.steps[-1] == 12  # 4 steps per epoch, numbered on
+
+
+def test_classifier_study_table_gives_each_model_its_margin_over_the_best_control_of_the_same_training_set():
+    from train.report_sar import classifier_data_table
+
+    def aps(current: float, fresh: float) -> dict:
+        return {"current": {"semi_synthetic": current}, "fresh synthetic": {"semi_synthetic": fresh}}
+
+    study = {
+        "patches_per_set": 16,
+        "average_precision": {
+            "control-input": aps(0.30, 0.20),
+            "control-median": aps(0.25, 0.22),
+            "mae_sar": aps(0.28, 0.27),
+        },
+    }
+    table = "\n".join(classifier_data_table(study))
+    assert "| mae_sar | semi_synthetic | 0.280 (-0.020) | 0.270 (+0.050) |" in table
+    assert "| control-input | semi_synthetic | 0.300 | 0.200 |" in table  # controls get no margin
+    assert classifier_data_table({}) == []

@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> None:
     stored = folder / "results.json"
     earlier = json.loads(stored.read_text()) if stored.exists() else {}
     results = earlier if args.only else {}
-    if "sar_ablation" in earlier:  # made by python -m train.ablation_sar, not here: kept
-        results["sar_ablation"] = earlier["sar_ablation"]
+    for key in ("sar_ablation", "sar_classifier_data"):  # made by train.ablation_sar, train.classifier_study: kept
+        if key in earlier:
+            results[key] = earlier[key]
     domains = [args.only] if args.only else list(DOMAINS)
     if "mnist" in domains:
         precompute_latent_maps(folder, "mnist", args.per_class)

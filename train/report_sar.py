@@ -173,3 +173,30 @@ def ablation_table(ablation: dict) -> list[str]:
         "Average precision on each test set per score, and the reconstruction floor ratio (lower is better).",
         report.table(["training data", "test set", "score", "mean (min-max)"], rows),
     ]
+
+
+def classifier_data_table(study: dict) -> list[str]:
+    """RESULTS.md section of `train.classifier_study`: the learned score's test AP per source and training set, and
+    each model's margin over the best control trained on the same set."""
+    results = study.get("average_precision", {})
+    if not results:
+        return []
+    variants = list(next(iter(results.values())))
+    test_sets = list(next(iter(results.values()))[variants[0]])
+    rows = []
+    for source, by_variant in results.items():
+        for test_set in test_sets:
+            row = [source, test_set]
+            for variant in variants:
+                ap = by_variant[variant][test_set]
+                best_control = max(results[c][variant][test_set] for c in CONTROL_SOURCES if c in results)
+                margin = "" if source in CONTROL_SOURCES else f" ({ap - best_control:+.3f})"
+                row.append(f"{ap:.3f}{margin}")
+            rows.append(row)
+    return [
+        "### SAR: the learned step trained on patches the models have not seen (`python -m train.classifier_study`)",
+        f"Learned-score average precision on each test set, with the classifier trained on {study['patches_per_set']}"
+        " patches per set of each training set; in brackets, a model's margin over the best control trained on the"
+        " same set.",
+        report.table(["source", "test set", *variants], rows),
+    ]

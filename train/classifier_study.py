@@ -1,0 +1,104 @@
+"""python -m train.classifier_study: does the learned step lose because it learns from patches the models have seen?
+
+`python -m train.evaluate` trains each source's secondary classifier on the first synthetic training patches
+(seed 1000), whose backgrounds every shipped SAR model trained on, and on semi-synthetic patches of the training
+scenes, which the MAE and CAE fine-tuned with `--real-share` trained on. A model's residual is smaller there than
+on new patches, so a classifier trained on it may learn the wrong scale. This study trains the same classifier
+(same seed, pixel sample and features) on four training sets and reports the learned score's average precision on
+both test sets, for every residual source:
+
+- `current`: the training sets of `train.evaluate`;
+- `fresh synthetic`: synthetic patches of another seed (FRESH_SEED, never trained on), and the same
+  semi-synthetic patches;
+- `unseen scenes`: the fresh synthetic patches, and semi-synthetic patches of the validation scenes (no model
+  trained on them);
+- `unseen scenes only`: the semi-synthetic validation patches alone.
+
+The controls have seen nothing: how much their score moves between training sets is what the training sample
+alone does, the yardstick for a model's change. Written to checkpoints/results.json ("sar_classifier_data") and
+RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from rfi_models.analysis.controls import CONTROLS, control_residual_fn
+from rfi_models.analysis.detector import model_residual_fn
+from rfi_models.atomic import write_bytes
+from rfi_models.data import synthetic_sar
+from rfi_models.data.semisynthetic import semi_synthetic
+from rfi_models.names import FAMILIES
+from rfi_models.runtime import keep_large_blocks
+
+from . import report, report_sar
+from .evaluate_sar import all_scores, classifier_for, memoised, set_metrics
+from .sar_sets import SarSets, load_sets
+
+FRESH_SEED = 1500  # synthetic patches no model trained on (training 1000, validation 2000, test 3000)
+
+
+def training_sets(sets: SarSets, n: int) -> dict[str, dict]:
+    """The four classifier training sets (module docstring), each {set name: (images, truth)}."""
+    fresh = synthetic_sar(n, seed=FRESH_SEED, rfi_probability=0.5)
+    unseen = semi_synthetic("val", n, rfi_probability=0.5)
+    unseen_pair = (unseen.images, unseen.masks)
+    return {
+        "current": sets.train,
+        "fresh synthetic": {"synthetic": fresh, "semi_synthetic": sets.train["semi_synthetic"]},
+        "unseen scenes": {"synthetic": fresh, "semi_synthetic": unseen_pair},
+        "unseen scenes only": {"semi_synthetic": unseen_pair},
+    }
+
+
+def study(folder: Path, sets: SarSets, n: int) -> dict:
+    """{source: {training set: {test set: learned-score average precision}}} for the controls and every shipped
+    SAR model."""
+    sources = {name: memoised(control_residual_fn(name)) for name in CONTROLS}
+    for family in FAMILIES:
+        path = folder / f"{family}_sar.safetensors"
+        if path.exists():
+            sources[path.stem] = memoised(model_residual_fn(path)[0])
+    variants = training_sets(sets, n)
+    results = {}
+    for source, residual_fn in sources.items():
+        results[source] = {}
+        for variant, train_sets in variants.items():
+            classifier = classifier_for(residual_fn, train_sets)
+            results[source][variant] = {
+                name: set_metrics(all_scores(images, residual_fn, classifier)["learned"], images, truth, None)[
+                    "average_precision"
+                ]
+                for name, (images, truth) in sets.test.items()
+            }
+        print(source, json.dumps(results[source]), flush=True)
+    return {"patches_per_set": n, "fresh_seed": FRESH_SEED, "average_precision": results}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.classifier_study", description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoints", default="checkpoints")
+    parser.add_argument("--sar-train", type=int, default=16, help="classifier training patches per set")
+    parser.add_argument("--sar-val", type=int, default=24, help="SAR validation patches per set")
+    parser.add_argument("--sar-test", type=int, default=32, help="SAR test patches per set")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    args = parser.parse_args(argv)
+    keep_large_blocks()
+    torch.set_num_threads(args.threads)
+    folder = Path(args.checkpoints)
+    done = study(folder, load_sets(args.sar_train, args.sar_val, args.sar_test), args.sar_train)
+    stored = folder / "results.json"
+    results = json.loads(stored.read_text()) if stored.exists() else {}  # read late: other runs may have written
+    results["sar_classifier_data"] = done
+    write_bytes(stored, json.dumps(results, indent=2, default=float).encode())
+    if "settings" in results:
+        report.write_results_markdown(results, folder / "RESULTS.md")
+    print("\n\n".join(report_sar.classifier_data_table(done)))
+
+
+if __name__ == "__main__":
+    main()
