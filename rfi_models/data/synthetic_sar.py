@@ -3,7 +3,8 @@
 API (channel 0 = VV, 1 = VH; rows = azimuth, columns = ground range; 0 = no-data):
 - `synthetic_sar(n, height=340, width=500, seed=0, rfi_probability=0.5, rfi_strength_db=(1, 25),
   recipe="quicklook") -> (images float32 [N, 2, H, W] in [0, 1], rfi bool [N, H, W])`.
-- `synthetic_sar_patches(...)` (same arguments) -> list of `SarPatch` with every truth mask.
+- `synthetic_sar_patches(...)` (same arguments) -> list of `SarPatch` with every truth mask;
+  `iter_synthetic_sar_patches(...)` yields them one at a time.
 - `synthetic_patch(seed_sequence, height, width, rfi_probability, rfi_strength_db, recipe)`: one patch.
 - `GENERATOR_VERSION`: changes whenever a recipe's output changes (put it in cache keys).
 Patch i depends only on (seed, i, recipe) and switching RFI off leaves the rest of the patch unchanged,
@@ -113,17 +114,9 @@ def synthetic_patch(
     return quicklook_patch(seed_sequence, height, width, rfi_probability, rfi_strength_db)
 
 
-def synthetic_sar_patches(
-    n: int,
-    height: int = SAR_SIZE[0],
-    width: int = SAR_SIZE[1],
-    seed: int = 0,
-    rfi_probability: float = 0.5,
-    rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
-    recipe: str = "quicklook",
-) -> list[SarPatch]:
-    """`n` patches with every truth mask; patch i depends only on (seed, i, recipe)."""
-    return list(iter_synthetic_sar_patches(n, height, width, seed, rfi_probability, rfi_strength_db, recipe))
+def synthetic_sar_patches(n: int, *size: int, **settings) -> list[SarPatch]:
+    """`n` patches with every truth mask, as a list; size and settings are those of `iter_synthetic_sar_patches`."""
+    return list(iter_synthetic_sar_patches(n, *size, **settings))
 
 
 def iter_synthetic_sar_patches(
@@ -135,8 +128,8 @@ def iter_synthetic_sar_patches(
     rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
     recipe: str = "quicklook",
 ) -> Iterator[SarPatch]:
-    """The patches of `synthetic_sar_patches`, one at a time (a large set never holds every patch's masks);
-    the settings are checked before the first patch."""
+    """`n` patches with every truth mask, one at a time (a large set never holds every patch's masks); patch i
+    depends only on (seed, i, recipe). The settings are checked before the first patch."""
     if n < 0 or height < 1 or width < 1:
         raise ValueError(f"need n >= 0 and a positive size, got n={n}, {height}x{width}")
     if not 0.0 <= rfi_probability <= 1.0:
