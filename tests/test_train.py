@@ -196,3 +196,9 @@ def test_classifier_study_table_gives_each_model_its_margin_over_the_best_contro
     assert "| mae_sar | semi_synthetic | 0.280 (-0.020) | 0.270 (+0.050) |" in table
     assert "| control-input | semi_synthetic | 0.300 | 0.200 |" in table  # controls get no margin
     assert classifier_data_table({}) == []
+    from train.report_sar import classifier_data_tables
+
+    both = {"64": study | {"patches_per_set": 64}, "16": study}
+    titles = [line for line in classifier_data_tables(both) if line.startswith("###")]
+    assert ["16 per set" in titles[0], "64 per set" in titles[1]] == [True, True]  # fewest patches first
+    assert len(classifier_data_tables(study)) == 3  # one study stored directly reads as one section

@@ -15,8 +15,8 @@ both test sets, for every residual source:
 - `unseen scenes only`: the semi-synthetic validation patches alone.
 
 The controls have seen nothing: how much their score moves between training sets is what the training sample
-alone does, the yardstick for a model's change. Written to checkpoints/results.json ("sar_classifier_data") and
-RESULTS.md.
+alone does, the yardstick for a model's change. Written to checkpoints/results.json ("sar_classifier_data", by
+the number of training patches per set, `--sar-train`) and RESULTS.md.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     done = study(folder, load_sets(args.sar_train, args.sar_val, args.sar_test), args.sar_train)
     stored = folder / "results.json"
     results = json.loads(stored.read_text()) if stored.exists() else {}  # read late: other runs may have written
-    results["sar_classifier_data"] = done
+    results["sar_classifier_data"] = report_sar.classifier_studies(results.get("sar_classifier_data", {})) | {
+        str(args.sar_train): done
+    }
     write_bytes(stored, json.dumps(results, indent=2, default=float).encode())
     if "settings" in results:
         report.write_results_markdown(results, folder / "RESULTS.md")

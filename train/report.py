@@ -166,7 +166,7 @@ def write_results_markdown(results: dict, path: Path) -> None:
         "Every figure is computed on data never used in training or tuning.",
         *mnist_tables(results.get("mnist", {})),
         *report_sar.sar_sections(results.get("sar", {})),
-        *report_sar.classifier_data_table(results.get("sar_classifier_data", {})),
+        *report_sar.classifier_data_tables(results.get("sar_classifier_data", {})),
         *report_sar.ablation_tables(results.get("sar_ablation", {})),
     ]
     path.write_text("\n\n".join(parts) + "\n")

@@ -175,6 +175,18 @@ def ablation_table(ablation: dict) -> list[str]:
     ]
 
 
+def classifier_studies(stored: dict) -> dict[str, dict]:
+    """results.json's "sar_classifier_data" as {training patches per set: study} (one study stored directly, as a
+    first version did, is read as such)."""
+    return {str(stored["patches_per_set"]): stored} if "patches_per_set" in stored else dict(stored)
+
+
+def classifier_data_tables(stored: dict) -> list[str]:
+    """RESULTS.md sections of every `train.classifier_study` run, fewest training patches first."""
+    studies = classifier_studies(stored)
+    return [part for n in sorted(studies, key=int) for part in classifier_data_table(studies[n])]
+
+
 def classifier_data_table(study: dict) -> list[str]:
     """RESULTS.md section of `train.classifier_study`: the learned score's test AP per source and training set, and
     each model's margin over the best control trained on the same set."""
@@ -194,7 +206,8 @@ def classifier_data_table(study: dict) -> list[str]:
                 row.append(f"{ap:.3f}{margin}")
             rows.append(row)
     return [
-        "### SAR: the learned step trained on patches the models have not seen (`python -m train.classifier_study`)",
+        f"### SAR: the learned step trained on patches the models have not seen ({study['patches_per_set']} per set, "
+        f"`python -m train.classifier_study --sar-train {study['patches_per_set']}`)",
         f"Learned-score average precision on each test set, with the classifier trained on {study['patches_per_set']}"
         " patches per set of each training set; in brackets, a model's margin over the best control trained on the"
         " same set.",
