@@ -48,11 +48,16 @@ def run_name(family: str, probability: float, seed: int) -> str:
     return f"{family}_sar_rfi{probability:g}_seed{seed}"
 
 
+def log_records(log: Path) -> list[dict]:
+    """The records of a JSON-lines training log."""
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
 def finished(log: Path) -> bool:
     """Whether a run's log ends in convergence or at its epoch ceiling."""
     if not log.exists():
         return False
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    records = log_records(log)
     ceiling = next((r["epochs"] for r in reversed(records) if r["event"] in ("start", "resume")), None)
     epochs = [r["epoch"] for r in records if r["event"] == "epoch"]
     return any(r["event"] == "converged" for r in records) or (bool(epochs) and epochs[-1] == ceiling)
@@ -61,8 +66,7 @@ def finished(log: Path) -> bool:
 def meets_criterion(log: Path, family: str) -> bool:
     """Whether a run's validation losses meet the family recipe's convergence criterion at its last epoch, whatever
     stopped it."""
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return converged([r for r in records if r["event"] == "epoch"], recipe(family, "sar"))
+    return converged([r for r in log_records(log) if r["event"] == "epoch"], recipe(family, "sar"))
 
 
 def train_runs(folder: Path, family: str, probabilities: tuple[float, ...] = PROBABILITIES) -> dict[str, Path]:
