@@ -179,7 +179,7 @@ def test_a_log_continued_by_a_fine_tune_numbers_its_epochs_and_steps_on(tmp_path
 
 
 def test_classifier_study_table_gives_each_model_its_margin_over_the_best_control_of_the_same_training_set():
-    from train.report_sar import classifier_data_table
+    from train.report_sar import classifier_data_table, classifier_data_tables
 
     def aps(current: float, fresh: float) -> dict:
         return {"current": {"semi_synthetic": current}, "fresh synthetic": {"semi_synthetic": fresh}}
@@ -196,8 +196,6 @@ def test_classifier_study_table_gives_each_model_its_margin_over_the_best_contro
     assert "| mae_sar | semi_synthetic | 0.280 (-0.020) | 0.270 (+0.050) |" in table
     assert "| control-input | semi_synthetic | 0.300 | 0.200 |" in table  # controls get no margin
     assert classifier_data_table({}) == []
-    from train.report_sar import classifier_data_tables
-
     both = {"64": study | {"patches_per_set": 64}, "16": study}
     titles = [line for line in classifier_data_tables(both) if line.startswith("###")]
     assert ["16 per set" in titles[0], "64 per set" in titles[1]] == [True, True]  # fewest patches first

@@ -20,9 +20,9 @@ import torch
 
 import rfi_models
 from rfi_models.analysis.detector import model_residual_fn
-from rfi_models.atomic import write_bytes
 from rfi_models.names import FAMILIES
 from rfi_models.runtime import keep_large_blocks
+from rfi_models.training_log import read_training_log
 
 from . import report, report_sar
 from .engine import converged, recipe, train
@@ -48,16 +48,11 @@ def run_name(family: str, probability: float, seed: int) -> str:
     return f"{family}_sar_rfi{probability:g}_seed{seed}"
 
 
-def log_records(log: Path) -> list[dict]:
-    """The records of a JSON-lines training log."""
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-
-
 def finished(log: Path) -> bool:
     """Whether a run's log ends in convergence or at its epoch ceiling."""
     if not log.exists():
         return False
-    records = log_records(log)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     ceiling = next((r["epochs"] for r in reversed(records) if r["event"] in ("start", "resume")), None)
     epochs = [r["epoch"] for r in records if r["event"] == "epoch"]
     return any(r["event"] == "converged" for r in records) or (bool(epochs) and epochs[-1] == ceiling)
@@ -66,7 +61,8 @@ def finished(log: Path) -> bool:
 def meets_criterion(log: Path, family: str) -> bool:
     """Whether a run's validation losses meet the family recipe's convergence criterion at its last epoch, whatever
     stopped it."""
-    return converged([r for r in log_records(log) if r["event"] == "epoch"], recipe(family, "sar"))
+    history = [{"val_loss": loss} for loss in read_training_log(log).val_losses]
+    return converged(history, recipe(family, "sar"))
 
 
 def train_runs(folder: Path, family: str, probabilities: tuple[float, ...] = PROBABILITIES) -> dict[str, Path]:
@@ -123,8 +119,8 @@ def evaluate_runs(family: str, paths: dict[str, Path], sets) -> dict:
                 for test_set, methods in first["average_precision"].items()
             },
             "floor": {test_set: summary([m["floor"][test_set] for m in members]) for test_set in first["floor"]},
-            "converged": sum(m.get("converged", False) for m in members),
-            "epochs": [m.get("epochs") for m in members],
+            "converged": sum(m["converged"] for m in members),
+            "epochs": [m["epochs"] for m in members],
         }
     return {
         "family": family,
@@ -161,13 +157,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     sets = load_sets(args.sar_train, args.sar_val, args.sar_test)
     ablations = {family: evaluate_runs(family, runs, sets) for family, runs in paths.items()}
-    stored = folder / "results.json"
-    results = json.loads(stored.read_text()) if stored.exists() else {}  # read late: other runs may have written
-    results["sar_ablation"] = report_sar.ablations_by_family(results.get("sar_ablation", {})) | ablations
-    write_bytes(stored, json.dumps(results, indent=2, default=float).encode())
-    if "settings" in results:
-        report.write_results_markdown(results, folder / "RESULTS.md")
-    print("\n\n".join(report_sar.ablation_tables(results["sar_ablation"])))
+    stored = report.merge_results(
+        folder, "sar_ablation", lambda earlier: report_sar.ablations_by_family(earlier) | ablations
+    )
+    print("\n\n".join(report_sar.ablation_tables(stored)))
 
 
 if __name__ == "__main__":

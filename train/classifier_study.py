@@ -27,16 +27,12 @@ from pathlib import Path
 
 import torch
 
-from rfi_models.analysis.controls import CONTROLS, control_residual_fn
-from rfi_models.analysis.detector import model_residual_fn
-from rfi_models.atomic import write_bytes
 from rfi_models.data import synthetic_sar
 from rfi_models.data.semisynthetic import semi_synthetic
-from rfi_models.names import FAMILIES
 from rfi_models.runtime import keep_large_blocks
 
 from . import report, report_sar
-from .evaluate_sar import all_scores, classifier_for, memoised, set_metrics
+from .evaluate_sar import all_scores, classifier_for, memoised, residual_sources, set_metrics
 from .sar_sets import SarSets, load_sets
 
 FRESH_SEED = 1500  # synthetic patches no model trained on (training 1000, validation 2000, test 3000)
@@ -56,13 +52,9 @@ def training_sets(sets: SarSets, n: int) -> dict[str, dict]:
 
 
 def study(folder: Path, sets: SarSets, n: int) -> dict:
-    """{source: {training set: {test set: learned-score average precision}}} for the controls and every shipped
-    SAR model."""
-    sources = {name: memoised(control_residual_fn(name)) for name in CONTROLS}
-    for family in FAMILIES:
-        path = folder / f"{family}_sar.safetensors"
-        if path.exists():
-            sources[path.stem] = memoised(model_residual_fn(path)[0])
+    """{source: {training set: {test set: learned-score average precision}}} for every shipped SAR model and the
+    controls."""
+    sources = {name: memoised(residual_fn) for name, (residual_fn, _) in residual_sources(folder).items()}
     variants = training_sets(sets, n)
     results = {}
     for source, residual_fn in sources.items():
@@ -91,14 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     folder = Path(args.checkpoints)
     done = study(folder, load_sets(args.sar_train, args.sar_val, args.sar_test), args.sar_train)
-    stored = folder / "results.json"
-    results = json.loads(stored.read_text()) if stored.exists() else {}  # read late: other runs may have written
-    results["sar_classifier_data"] = report_sar.classifier_studies(results.get("sar_classifier_data", {})) | {
-        str(args.sar_train): done
-    }
-    write_bytes(stored, json.dumps(results, indent=2, default=float).encode())
-    if "settings" in results:
-        report.write_results_markdown(results, folder / "RESULTS.md")
+    report.merge_results(
+        folder,
+        "sar_classifier_data",
+        lambda earlier: report_sar.classifier_studies(earlier) | {str(args.sar_train): done},
+    )
     print("\n\n".join(report_sar.classifier_data_table(done)))
 
 

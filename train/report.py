@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -9,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from rfi_models.atomic import write_bytes
 from rfi_models.training_log import read_training_log
 
 from . import report_sar
@@ -170,3 +173,16 @@ def write_results_markdown(results: dict, path: Path) -> None:
         *report_sar.ablation_tables(results.get("sar_ablation", {})),
     ]
     path.write_text("\n\n".join(parts) + "\n")
+
+
+def merge_results(folder: Path, key: str, update: Callable[[dict], dict]) -> dict:
+    """Set results.json's `key` to update(its earlier value, {} if none) and rewrite RESULTS.md, for the studies run
+    apart from `train.evaluate`. The file is read just before it is written (another run may have written since)
+    and replaced atomically. Returns the new value."""
+    stored = folder / "results.json"
+    results = json.loads(stored.read_text()) if stored.exists() else {}
+    results[key] = update(results.get(key, {}))
+    write_bytes(stored, json.dumps(results, indent=2, default=float).encode())
+    if "settings" in results:
+        write_results_markdown(results, folder / "RESULTS.md")
+    return results[key]

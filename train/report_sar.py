@@ -193,8 +193,8 @@ def classifier_data_table(study: dict) -> list[str]:
     results = study.get("average_precision", {})
     if not results:
         return []
-    variants = list(next(iter(results.values())))
-    test_sets = list(next(iter(results.values()))[variants[0]])
+    first = next(iter(results.values()))
+    variants, test_sets = list(first), list(first[next(iter(first))])
     rows = []
     for source, by_variant in results.items():
         for test_set in test_sets:
