@@ -24,7 +24,7 @@ from ..io import Georef, open_scene, read_input, release_mapped_pages
 from ..io.georef import profile, read_georef, suppressed_georef_warning, write_raster
 from ..runtime import keep_large_blocks
 from .inputs import SceneInput
-from .stripes import StripeFinder
+from ..analysis.stripes import StripeFinder
 
 TORCH_THREADS = 1  # per task: a worker runs as many tasks at once as it has threads
 MAPPED_SUFFIXES = (".npy", ".tif", ".tiff")  # read through open_scene, memory-mapped when uncompressed
