@@ -15,6 +15,9 @@ RFI metrics exclude exact-zero no-data pixels (zero in every channel).
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import numpy as np
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
@@ -117,3 +120,68 @@ def rfi_pixel_metrics(
             "recall": float(hits / t.sum()) if t.any() else float("nan"),
         }
     return result
+
+
+def coco_box(box) -> list[float]:
+    """A stripe box (row0, row1, col0, col1 inclusive: a dict or a tuple) -> COCO [x, y, width, height]."""
+    row0, row1, col0, col1 = (box[k] for k in ("row0", "row1", "col0", "col1")) if isinstance(box, dict) else box
+    return [float(col0), float(row0), float(col1 - col0 + 1), float(row1 - row0 + 1)]
+
+
+def coco_sets(images: list[dict]):
+    """Ground truth and detections of `rfi_box_metrics` as pycocotools objects (None detections when there are none)."""
+    from pycocotools.coco import COCO
+
+    truth = {"images": [{"id": i} for i in range(len(images))], "categories": [{"id": 1, "name": "rfi"}],
+             "annotations": []}  # fmt: skip
+    detections = []
+    for i, image in enumerate(images):
+        for crowd, boxes in ((0, image["truth"]), (1, image.get("ignore", []))):
+            for box in boxes:
+                x, y, w, h = coco_box(box)
+                truth["annotations"].append({"id": len(truth["annotations"]) + 1, "image_id": i, "category_id": 1,
+                                             "bbox": [x, y, w, h], "area": w * h, "iscrowd": crowd})  # fmt: skip
+        detections += [{"image_id": i, "category_id": 1, "bbox": coco_box(d), "score": float(d["score"])}
+                       for d in image["detections"]]  # fmt: skip
+    with contextlib.redirect_stdout(io.StringIO()):
+        ground = COCO()
+        ground.dataset = truth
+        ground.createIndex()
+        found = ground.loadRes(detections) if detections else None
+    return ground, found
+
+
+def rfi_box_metrics(images: list[dict]) -> dict[str, float]:
+    """COCO box metrics of RFI stripes, pooled over images, with pycocotools (ClearSAR's scorer).
+
+    images: one dict per image with "detections" (stripe dicts with a "score", `analysis.stripes`), "truth" (RFI
+    boxes) and optionally "ignore" (regions left out, COCO's crowd boxes: a detection on them counts neither way);
+    boxes are row0, row1, col0, col1, inclusive. Returns box AP at IoU 0.5 (`box_ap50`), COCO mAP over IoU
+    0.50:0.95 (`box_map`), and, at IoU 0.5, the recall and precision of all the detections given (`box_recall`,
+    `box_precision`), and the counts. One area range (all) and no cap on detections per image."""
+    from pycocotools.cocoeval import COCOeval
+
+    n_truth = sum(len(image["truth"]) for image in images)
+    n_found = sum(len(image["detections"]) for image in images)
+    ground, found = coco_sets(images)
+    result = {"boxes_truth": n_truth, "boxes_detected": n_found}
+    if found is None or not n_truth:
+        return result | {"box_ap50": 0.0 if n_truth else float("nan"), "box_map": 0.0 if n_truth else float("nan"),
+                         "box_recall": 0.0 if n_truth else float("nan"), "box_precision": float("nan")}  # fmt: skip
+    evaluation = COCOeval(ground, found, "bbox")
+    evaluation.params.areaRng, evaluation.params.areaRngLbl = [[0, 1e12]], ["all"]
+    evaluation.params.maxDets = [max(n_found, 1)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluation.evaluate()
+        evaluation.accumulate()
+    precision = evaluation.eval["precision"][:, :, 0, 0, 0]  # [IoU thresholds, recall points]
+    per_iou = [float(p[p > -1].mean()) if (p > -1).any() else 0.0 for p in precision]
+    hits = detected = truths = 0
+    for record in filter(None, evaluation.evalImgs):
+        kept = ~np.asarray(record["dtIgnore"][0], dtype=bool)
+        hits += int((np.asarray(record["dtMatches"][0])[kept] > 0).sum())
+        detected += int(kept.sum())
+        truths += int((~np.asarray(record["gtIgnore"], dtype=bool)).sum())
+    return result | {"box_ap50": per_iou[0], "box_map": float(np.mean(per_iou)),
+                     "box_recall": hits / truths if truths else float("nan"),
+                     "box_precision": hits / detected if detected else float("nan")}  # fmt: skip

@@ -7,13 +7,16 @@ median box about 10 x 140 px, rows x columns) and the notes on real RFI (section
   sub-swath (they stop at its seams);
 - height log-normal around 7 rows (1 row up to 40), 10 % tall blocks of 30-150 rows; never more than
   half the width;
-- a small tilt (rows per column, sd 0.015), dashed along range (half of those up to 20 rows) or continuous;
+- a small tilt (rows per column, sd 0.015), dashed along range (70 % of those up to 20 rows, duty cycle
+  near 0.4 as on the real patches) or continuous;
 - intensity varying along the stripe (a smooth signal of 1-4 dB plus per-dash offsets), across its rows
   (a per-row offset and, for some, a brighter centre) and from pixel to pixel (its own gamma noise);
-- polarisation: the ratio of RFI-to-background power between VV and VH is VH-dominant (60 %, VV 3-12 dB
-  weaker), equal (25 %, within 1.5 dB) or VV-dominant (15 %, VH 3-10 dB weaker);
+- polarisation, calibrated on the real RFI patches (VV unchanged in all 11 boxes): the ratio of
+  RFI-to-background power between VV and VH is VH-dominant (90 %, VV 10-20 dB weaker) or equal (10 %,
+  within 1.5 dB); the VV-dominant class is kept at probability 0;
 - level: the dominant channel is `strength_db` above its local background, skewed towards faint (the
-  low end plus the range times a uniform number cubed: median 4 dB for the default 1-25 dB).
+  low end plus the range times a uniform number to the 4th power: median 2.5 dB for the default 1-25 dB;
+  real boxes: VH 90th percentile 5-40 grey levels above the rows around them, one saturating).
 
 API:
 - `draw_stripes(rng, swath_index, strength_db) -> (label int32 [H, W], rbr float32 [2, H, W], events)`:
@@ -24,6 +27,11 @@ API:
   geometric mean of the clean power under it (so the same stripe stands out more over dark sea than over land).
 - `exact_mask(clean, with_rfi, label) -> bool [H, W]`: the pixels where RFI was added AND the 8-bit
   image changed in at least one channel: injected pixels == mask, exactly.
+- `visible_mask(clean_vh_db, with_rfi_vh_db, exact) -> bool [H, W]`: the exact pixels where the RFI raised VH
+  by at least `VISIBLE_DB` (1 dB). Why 1 dB: at a quick-look's stretch (25-40 dB over 255 grey levels) 1 dB is
+  6-10 grey levels, one to two standard deviations of the real backgrounds around the real boxes (3-10 grey
+  levels); below it a stripe is lost in the speckle, and a change of a grey level or two is invisible. The
+  exact pixels outside the visible mask are left out of every metric (neither positive nor negative).
 """
 
 from __future__ import annotations
@@ -33,13 +41,14 @@ import numpy as np
 from .sar_scene import smooth_line
 
 POLARISATION_CLASSES = ("vh", "equal", "vv")
-POLARISATION_PROBABILITIES = (0.60, 0.25, 0.15)
+POLARISATION_PROBABILITIES = (0.90, 0.10, 0.00)  # real: all 11 boxes VH-only (docs/SAR_REALISM.md)
+VISIBLE_DB = 1.0  # VH excess over the clean pixel that counts as visible RFI (module docstring)
 
 
 def polarisation_ratio_db(rng: np.random.Generator, pol_class: str) -> float:
     """10 log10(rbr_VV / rbr_VH) for a class: negative = VH-dominant."""
     if pol_class == "vh":
-        return -rng.uniform(3, 12)
+        return -rng.uniform(10, 20)
     if pol_class == "vv":
         return rng.uniform(3, 10)
     return rng.uniform(-1.5, 1.5)
@@ -67,15 +76,16 @@ def stripe_height(rng: np.random.Generator, h: int) -> int:
 
 
 def dash_gate(rng: np.random.Generator, n: int, height: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Which of n columns carry RFI, a dB offset per column (one per dash), and whether dashed (half of
-    the stripes up to 20 rows tall; taller blocks are continuous)."""
-    if height > 20 or rng.random() >= 0.5:
+    """Which of n columns carry RFI, a dB offset per column (one per dash), and whether dashed (70 % of the
+    stripes up to 20 rows tall, dashes 4-25 columns on and 8-40 off: a duty cycle near the real 0.4; taller
+    blocks are continuous)."""
+    if height > 20 or rng.random() >= 0.7:
         return np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32), False
     gate, offsets, start = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.float32), 0
     while start < n:
-        stop = start + int(rng.uniform(5, 60))
+        stop = start + int(rng.uniform(4, 25))
         gate[start:stop], offsets[start:stop] = True, rng.normal(0, 2.0)
-        start = stop + int(rng.uniform(3, 30))
+        start = stop + int(rng.uniform(8, 40))
     return gate, offsets, True
 
 
@@ -121,7 +131,7 @@ def draw_stripes(
         swath = stripe.pop("swath")
         if swath is not None:
             inside &= swath_index[box] == swath
-        level = strength_db[0] + (strength_db[1] - strength_db[0]) * rng.random() ** 3
+        level = strength_db[0] + (strength_db[1] - strength_db[0]) * rng.random() ** 4
         ratio = pol_ratio + rng.uniform(-0.5, 0.5)
         looks = np.float32(rng.uniform(5, 30))
         dominant = (10 ** (level / 10) - 1) * 10 ** (stripe.pop("modulation_db") / 10)
@@ -144,6 +154,12 @@ def rfi_power(label: np.ndarray, rbr: np.ndarray, clean_power: np.ndarray) -> np
         reference = np.exp(log_sum / np.maximum(counts, 1)).astype(np.float32)
         power[channel] = np.where(label > 0, rbr[channel] * reference[label], 0)
     return power
+
+
+def visible_mask(clean_vh_db: np.ndarray, with_rfi_vh_db: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """bool [H, W]: the pixels of the exact mask where the RFI raised VH by at least VISIBLE_DB over the clean
+    pixel (dB arrays [H, W], speckle included in both)."""
+    return exact & (with_rfi_vh_db - clean_vh_db >= VISIBLE_DB)
 
 
 def exact_mask(clean: np.ndarray, with_rfi: np.ndarray, label: np.ndarray) -> np.ndarray:

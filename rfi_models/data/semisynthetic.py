@@ -1,11 +1,12 @@
 """Semi-synthetic SAR data: synthetic RFI, with exact masks, injected into real RFI-free Sentinel-1 backgrounds,
 split by source scene; and the real RFI-free quick-looks themselves, for false-positive checks.
 
-Data: `../shared/data/sentinel1/` from the repository root, or the folder named by the environment variable
-`RFI_MODELS_SENTINEL1`; `Sentinel1DataMissing` (a FileNotFoundError) says which path was looked for.
-Contains modified Copernicus Sentinel data. Quick-looks: pyroSAR test data (MIT) and stactools-packages/sentinel1
-test data (Apache-2.0); BigEarthNet-S1 patches: mock data of configilm 0.7.1 (MIT), BigEarthNet
-(CDLA-Permissive-1.0). Nothing of it is copied into this repository (see PROVENANCE.md beside the data).
+Data: the seven real quick-looks ship inside the package (`data/samples/sentinel1/quicklooks`, with their
+PROVENANCE.md); the BigEarthNet-S1 patches are external evaluation material, found in the folder named by the
+environment variable `RFI_MODELS_SENTINEL1` (default `../shared/data/sentinel1` from the working directory);
+`Sentinel1DataMissing` (a FileNotFoundError) says which path was looked for. Contains modified Copernicus
+Sentinel data. Quick-looks: pyroSAR test data (MIT) and stactools-packages/sentinel1 test data (Apache-2.0);
+BigEarthNet-S1 patches: mock data of configilm 0.7.1 (MIT), BigEarthNet (CDLA-Permissive-1.0).
 
 API:
 - `semi_synthetic(split, n, seed=0, size=(340, 500), rfi_probability=0.5, rfi_strength_db=(1, 25),
@@ -23,15 +24,19 @@ and the consecutive frames CEAB / 3768 share a date, so they always share a spli
 test = 2021-01-19 (8255, IW coast) and 2025-01-18 (4B8B, stripmap land). BigEarthNet patches: grouped by
 acquisition date, groups dealt largest first to the split furthest below 60 / 20 / 20 % of the patches.
 
-Backgrounds: quick-looks are 8-bit already (R, G); they are cropped at a random offset (mirrored at the
-borders when smaller than `size`). To inject, their 8-bit values are read as dB on a window of 25-40 dB
-drawn per patch (the processor's stretch is unknown), RFI power is added (`sar_rfi`, sub-swaths of the
-product's mode) and the result mapped back through the same window; untouched pixels keep their value.
-BigEarthNet patches (sigma0 dB, 120 x 120 px at 10 m, map geometry) are mirror-tiled to `size` (reflections
-at every 120 px; ask `size=(120, 120)` for the patches as they are), RFI is added in power, and both are
-mapped to 8 bits with a per-product stretch (`sar_scene.product_stretch`); their texture is full-resolution
-speckle, not a quick-look's.
-The mask is exactly the pixels whose 8-bit value the RFI changed.
+Backgrounds are windows of one real scene at its own scale, never mirrored or tiled (`scene_window`): a window of
+`size` at a random offset, flipped in azimuth (rows) half the time. Never in range: the radar looks to one
+side, and a range flip reverses the incidence-angle trend. A scene smaller than `size` is refused.
+- Quick-looks (the default source; the quick-look scale, about 0.5 km per pixel, that the models and the real
+  RFI patches have) are 8-bit already (R, G). To inject, their 8-bit values are read as dB on a window of
+  25-40 dB drawn per patch (the processor's stretch is unknown), RFI power is added (`sar_rfi`, sub-swaths of
+  the product's mode) and the result mapped back through the same window; untouched pixels keep their value.
+- BigEarthNet patches (sigma0 dB, 120 x 120 px at 10 m, map geometry) are full-resolution texture, about 1/50
+  of a quick-look's pixel size: they serve only where full-resolution speckle is meant, at their own size
+  (`sources=("bigearthnet",), size=(120, 120)`), never as quick-look backgrounds. RFI is added in power, and
+  both are mapped to 8 bits with a per-product stretch (`sar_scene.product_stretch`).
+`masks` is exactly the pixels whose 8-bit value the RFI changed; `visible` those of them where the RFI raised
+VH by at least `sar_rfi.VISIBLE_DB` (the rest are left out of the metrics).
 """
 
 from __future__ import annotations
@@ -45,13 +50,14 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from .sar_rfi import draw_stripes, exact_mask, rfi_power
+from .sar_rfi import draw_stripes, exact_mask, rfi_power, visible_mask
 from .sar_scene import Swaths, apply_stretch, db_to_power, invert_stretch, product_stretch
 from .synthetic_sar import DEFAULT_RFI_STRENGTH_DB, SAR_SIZE
 
 ENV_VAR = "RFI_MODELS_SENTINEL1"
 SPLITS = ("train", "val", "test")
 SOURCES = ("quicklook", "bigearthnet")
+QUICKLOOK_FOLDER = Path(__file__).resolve().parent / "samples" / "sentinel1" / "quicklooks"  # shipped
 QUICKLOOK_SPLITS = {"20150203": "train", "20150222": "train", "20221130": "val", "20210119": "test", "20250118": "test"}
 BIGEARTHNET_SHARES = {"train": 0.6, "val": 0.2, "test": 0.2}
 
@@ -64,19 +70,20 @@ class SemiSynthetic(NamedTuple):
     images: np.ndarray  # float32 [N, 2, H, W] in [0, 1], 0 = no-data
     masks: np.ndarray  # bool [N, H, W], exactly the pixels the injected RFI changed
     scene_ids: list[str]
+    visible: np.ndarray  # bool [N, H, W], the pixels of `masks` where VH rose by at least VISIBLE_DB
 
 
 def data_root() -> Path:
-    """The real Sentinel-1 folder: $RFI_MODELS_SENTINEL1, else ../shared/data/sentinel1 from the repo root."""
-    root = os.environ.get(ENV_VAR) or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sentinel1"
-    return Path(root).resolve()
+    """The external Sentinel-1 evaluation folder: $RFI_MODELS_SENTINEL1, else ../shared/data/sentinel1 from the
+    working directory (the repository root, where `make` and the tests run)."""
+    return Path(os.environ.get(ENV_VAR) or Path("..") / "shared" / "data" / "sentinel1").resolve()
 
 
 def require(path: Path) -> Path:
     if not path.exists():
         raise Sentinel1DataMissing(
             f"real Sentinel-1 data not found: {path} does not exist. Put the shared data at ../shared/data/sentinel1 "
-            f"next to the repository, or set {ENV_VAR} to the folder holding quicklooks/ and "
+            f"next to the repository, or set {ENV_VAR} to the folder holding "
             "bigearthnet_s1_vv_vh_db.npz"
         )
     return path
@@ -92,12 +99,11 @@ def acquisition_date(name: str) -> str:
 
 def quicklook_backgrounds() -> dict[str, tuple[np.ndarray, str, str]]:
     """scene id (the product's last 4 characters) -> (uint8 [2, H, W] R, G channels, mode IW/EW/SM, date)."""
-    return read_quicklooks(data_root())
+    return read_quicklooks(QUICKLOOK_FOLDER)
 
 
 @lru_cache(maxsize=2)
-def read_quicklooks(root: Path) -> dict[str, tuple[np.ndarray, str, str]]:
-    folder = require(root / "quicklooks")
+def read_quicklooks(folder: Path) -> dict[str, tuple[np.ndarray, str, str]]:
     scenes = {}
     for path in sorted(folder.glob("*.png")):
         product = path.name.split(".")[0]
@@ -152,41 +158,42 @@ def split_scenes(split: str, source: str) -> list[str]:
     return [sid for sid in ids if scene_split(sid) == split]
 
 
-def fit(image: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """[C, H, W] -> [C, *size]: mirrored at the borders when too small, cropped at a random offset."""
-    pad_h, pad_w = max(size[0] - image.shape[1], 0), max(size[1] - image.shape[2], 0)
-    if pad_h or pad_w:
-        reps = (1, -(-size[0] // image.shape[1]) + 1, -(-size[1] // image.shape[2]) + 1)
-        image = np.pad(image, ((0, 0), (0, image.shape[1] * (reps[1] - 1)), (0, image.shape[2] * (reps[2] - 1))),
-                       mode="symmetric")  # fmt: skip
+def scene_window(image: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """[C, H, W] -> a [C, *size] window of it at a random offset, flipped in azimuth (rows) half the time."""
+    if image.shape[1] < size[0] or image.shape[2] < size[1]:
+        raise ValueError(f"a {image.shape[1]} x {image.shape[2]} scene has no {size[0]} x {size[1]} window: "
+                         "backgrounds are windows of one scene at its own scale, never tiled")  # fmt: skip
     row = int(rng.integers(0, image.shape[1] - size[0] + 1))
     col = int(rng.integers(0, image.shape[2] - size[1] + 1))
-    return image[:, row : row + size[0], col : col + size[1]]
+    crop = image[:, row : row + size[0], col : col + size[1]]
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
 def inject(
     rng: np.random.Generator, clean_db: np.ndarray, stretch: np.ndarray, mode: str, strength_db: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """RFI into a dB background [2, H, W] -> (uint8 [2, H, W] with RFI, exact mask); 8-bit through `stretch`."""
+    """RFI into a dB background [2, H, W] -> (uint8 [2, H, W] with RFI, exact mask, visible mask); 8-bit through
+    `stretch`."""
     clean = np.stack([apply_stretch(clean_db[c], stretch[c]) for c in range(2)])
     label, rbr, _ = draw_stripes(rng, Swaths(rng, clean_db.shape[1:], mode).index, strength_db)
     power = db_to_power(clean_db)
     contaminated_db = 10 * np.log10(power + rfi_power(label, rbr, power))
     hit = label > 0
     contaminated = np.stack([np.where(hit, apply_stretch(contaminated_db[c], stretch[c]), clean[c]) for c in range(2)])
-    return contaminated, exact_mask(clean, contaminated, label)
+    exact = exact_mask(clean, contaminated, label)
+    return contaminated, exact, visible_mask(clean_db[1], contaminated_db[1], exact)
 
 
 def background_patch(source: str, scene_id: str, size: tuple[int, int], rng: np.random.Generator):
     """(dB [2, H, W], stretch [2, 3], no-data [H, W], sub-swath mode) of one background crop."""
     if source == "quicklook":
         pixels, mode, _ = quicklook_backgrounds()[scene_id]
-        crop = fit(pixels, size, rng)
+        crop = scene_window(pixels, size, rng)
         window = np.array([0.0, rng.uniform(25, 40), 1.0], dtype=np.float32)
         stretch = np.stack([window, window])
         return np.stack([invert_stretch(crop[c], window) for c in range(2)]), stretch, (crop == 0).all(0), mode
     db, names = bigearthnet_backgrounds()
-    crop = fit(db[names.index(scene_id)], size, rng)
+    crop = scene_window(db[names.index(scene_id)], size, rng)
     valid = np.ones(size, dtype=bool)
     return crop, product_stretch(rng, crop[0], crop[1], valid), ~valid, "SM"
 
@@ -198,7 +205,7 @@ def semi_synthetic(
     size: tuple[int, int] = SAR_SIZE,
     rfi_probability: float = 0.5,
     rfi_strength_db: tuple[float, float] = DEFAULT_RFI_STRENGTH_DB,
-    sources: tuple[str, ...] = SOURCES,
+    sources: tuple[str, ...] = ("quicklook",),
 ) -> SemiSynthetic:
     """`n` semi-synthetic patches of one split (module docstring); deterministic for a seed."""
     if not sources or not set(sources) <= set(SOURCES):
@@ -208,6 +215,7 @@ def semi_synthetic(
     scenes = {source: split_scenes(split, source) for source in sources}
     images = np.zeros((n, 2, *size), dtype=np.float32)
     masks = np.zeros((n, *size), dtype=bool)
+    visible = np.zeros((n, *size), dtype=bool)
     scene_ids = []
     for i, child in enumerate(np.random.SeedSequence([seed, SPLITS.index(split)]).spawn(n)):
         source = sources[i % len(sources)]
@@ -215,13 +223,13 @@ def semi_synthetic(
         background_rng, rfi_rng = (np.random.default_rng(s) for s in child.spawn(2))
         clean_db, stretch, nodata, mode = background_patch(source, scene_id, size, background_rng)
         if rfi_rng.random() < rfi_probability:
-            pixels, masks[i] = inject(rfi_rng, clean_db, stretch, mode, rfi_strength_db)
+            pixels, masks[i], visible[i] = inject(rfi_rng, clean_db, stretch, mode, rfi_strength_db)
         else:
             pixels = np.stack([apply_stretch(clean_db[c], stretch[c]) for c in range(2)])
-        pixels[:, nodata], masks[i][nodata] = 0, False
+        pixels[:, nodata], masks[i][nodata], visible[i][nodata] = 0, False, False
         images[i] = pixels / np.float32(255)
         scene_ids.append(scene_id)
-    return SemiSynthetic(images, masks, scene_ids)
+    return SemiSynthetic(images, masks, scene_ids, visible)
 
 
 def real_quicklooks(split: str | None = None, size: tuple[int, int] | None = None) -> dict[str, np.ndarray]:

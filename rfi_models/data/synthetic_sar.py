@@ -3,6 +3,8 @@
 API (channel 0 = VV, 1 = VH; rows = azimuth, columns = ground range; 0 = no-data):
 - `synthetic_sar(n, height=340, width=500, seed=0, rfi_probability=0.5, rfi_strength_db=(1, 25),
   recipe="quicklook") -> (images float32 [N, 2, H, W] in [0, 1], rfi bool [N, H, W])`.
+- `synthetic_sar_truth(...)` (same arguments) -> the same plus the visible mask (VH raised by at least
+  `sar_rfi.VISIBLE_DB`), bool [N, H, W];
 - `synthetic_sar_patches(...)` (same arguments) -> list of `SarPatch` with every truth mask;
   `iter_synthetic_sar_patches(...)` yields them one at a time.
 - `synthetic_patch(seed_sequence, height, width, rfi_probability, rfi_strength_db, recipe)`: one patch.
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .sar_legacy import legacy_patch
-from .sar_rfi import draw_stripes, exact_mask, rfi_power
+from .sar_rfi import draw_stripes, exact_mask, rfi_power, visible_mask
 from .sar_scene import (
     Swaths,
     apply_stretch,
@@ -44,7 +46,7 @@ from .sar_scene import (
 SAR_SIZE = (340, 500)
 DEFAULT_RFI_STRENGTH_DB = (1.0, 25.0)
 RECIPES = ("quicklook", "legacy")
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 # Seeds of the standard synthetic sets; disjoint by purpose (the test set is never trained or tuned on).
 SPLIT_SEEDS = {"train": 1000, "val": 2000, "test": 3000}
 # Per-channel statistics of generated patches (legacy recipe, 64 patches, seed 123), for input normalisation.
@@ -65,6 +67,11 @@ class SarPatch:
     confounders: np.ndarray | None = None  # horizontal non-RFI structures (quicklook recipe)
     stretch: np.ndarray | None = None  # float32 [2, 3]: (low dB, high dB, gamma) per channel (quicklook)
     rfi_events: list[dict] = field(default_factory=list)  # one dict per stripe, see sar_rfi.draw_stripes
+    rfi_visible: np.ndarray | None = None  # the RFI pixels with VH raised by >= VISIBLE_DB (None: legacy = rfi)
+
+    @property
+    def visible(self) -> np.ndarray:
+        return self.rfi if self.rfi_visible is None else self.rfi_visible
 
 
 def quicklook_patch(
@@ -88,6 +95,7 @@ def quicklook_patch(
     image[:, nodata] = 0
 
     rfi, events = np.zeros((height, width), dtype=bool), []
+    visible = rfi
     if rfi_rng.random() < rfi_probability:
         label, rbr, events = draw_stripes(rfi_rng, swaths.index, rfi_strength_db)
         label[nodata] = 0
@@ -95,9 +103,11 @@ def quicklook_patch(
         contaminated = np.stack([apply_stretch(contaminated_db[c], stretch[c]) for c in range(2)])
         contaminated[:, nodata] = 0
         rfi = exact_mask(image, contaminated, label)
+        visible = visible_mask(clean_db[1], contaminated_db[1], rfi)
         image = contaminated
     truth = {"land": bg.land, "ships": bg.ships, "seams": swaths.seam_pixels(), "nodata": nodata}
-    return SarPatch(image, rfi, **truth, confounders=bg.confounders & ~nodata, stretch=stretch, rfi_events=events)
+    return SarPatch(image, rfi, **truth, confounders=bg.confounders & ~nodata, stretch=stretch, rfi_events=events,
+                    rfi_visible=visible)  # fmt: skip
 
 
 def synthetic_patch(
@@ -151,9 +161,18 @@ def synthetic_sar(
     `settings` are those of `synthetic_sar_patches` (seed, rfi_probability, rfi_strength_db, recipe), with the
     same defaults. Channel 0 is VV, channel 1 VH; exact zeros are no-data. Deterministic for a seed; any size.
     """
+    images, exact, _ = synthetic_sar_truth(n, height, width, **settings)
+    return images, exact
+
+
+def synthetic_sar_truth(
+    n: int, height: int = SAR_SIZE[0], width: int = SAR_SIZE[1], **settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`synthetic_sar` with both RFI masks: (images [N, 2, H, W], exact bool [N, H, W], visible bool [N, H, W])."""
     images = np.zeros((n, 2, height, width), dtype=np.float32)
-    masks = np.zeros((n, height, width), dtype=bool)
+    exact = np.zeros((n, height, width), dtype=bool)
+    visible = np.zeros((n, height, width), dtype=bool)
     for i, patch in enumerate(iter_synthetic_sar_patches(n, height, width, **settings)):
         images[i] = patch.image / np.float32(255)
-        masks[i] = patch.rfi
-    return images, masks
+        exact[i], visible[i] = patch.rfi, patch.visible
+    return images, exact, visible

@@ -24,7 +24,7 @@ from ..io import Georef, open_scene, read_input, release_mapped_pages
 from ..io.georef import profile, read_georef, suppressed_georef_warning, write_raster
 from ..runtime import keep_large_blocks
 from .inputs import SceneInput
-from ..analysis.stripes import StripeFinder
+from ..analysis.stripes import StripeFinder, close_gaps
 
 TORCH_THREADS = 1  # per task: a worker runs as many tasks at once as it has threads
 MAPPED_SUFFIXES = (".npy", ".tif", ".tiff")  # read through open_scene, memory-mapped when uncompressed
@@ -154,7 +154,7 @@ class SceneWriter:
     def write(self, top: int, scores: np.ndarray) -> None:
         mask = scores >= self.threshold
         self.flagged += int(mask.sum())
-        self.stripes.add(top, mask, scores)
+        self.stripes.add(top, close_gaps(mask), scores)
         window = Window(0, top, self.shape[1], len(scores))
         for output in self.outputs:
             output.write((mask * np.uint8(255)) if output.dtypes[0] == "uint8" else scores, 1, window=window)
