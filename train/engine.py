@@ -1,10 +1,10 @@
 """One training engine for every family and domain.
 
-AdamW with linear warmup then cosine decay, seeded data order and corruption, tqdm progress, a
-JSON-lines log, a checkpoint at the end of every epoch (the safetensors format of rfi_models), and a
-resume file next to it holding the optimizer state (also safetensors: nothing is pickled). Runs on the
-GPU when there is one, and under `torchrun --nproc_per_node N` with DistributedDataParallel (gloo on
-CPU, nccl on GPU): each rank takes every N-th batch of the same seeded permutation.
+AdamW (weight decay on weight matrices only: `train.optim`) with linear warmup then cosine decay, seeded data
+order and corruption, tqdm progress, a JSON-lines log, a checkpoint at the end of every epoch (the safetensors
+format of rfi_models), and a resume file next to it holding the optimizer state (also safetensors: nothing is
+pickled). Runs on the GPU when there is one, and under `torchrun --nproc_per_node N` with DistributedDataParallel
+(gloo on CPU, nccl on GPU): each rank takes every N-th batch of the same seeded permutation.
 
 `train` is `set_up` (processes, model, optimizer, resume, data), then per epoch `train_one_epoch` (as in
 facebookresearch/mae's engine_pretrain) and, on rank 0, `finish_epoch` (validation, log, checkpoint, resume
@@ -33,6 +33,7 @@ import rfi_models
 from rfi_models.models import Autoencoder, MaskedAutoencoder
 
 from . import data
+from .optim import build_optimizer
 from .resume import load_resume_state, resume_path, save_resume_state
 
 
@@ -189,13 +190,6 @@ def validate(model: Autoencoder, val: torch.Tensor, config: TrainConfig, device:
     model.train()
     mse = sum(squared) / len(val)
     return {"val_loss": sum(losses) / len(val), "val_psnr": float(10 * np.log10(1 / mse)) if mse > 0 else math.inf}
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
-    """AdamW with the fused kernel: one pass over all parameters per step instead of one op per tensor."""
-    return torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, fused=True
-    )
 
 
 # PyTorch's CPU flash-attention kernel tiles queries and keys in blocks; for short sequences of narrow heads

@@ -9,7 +9,11 @@ The MAE scores a patch only while it is hidden: K masks whose hidden sets cover 
 one batch, and each patch's error is averaged over the masks that hid it. K is the fewest that can cover
 (`covering_masks`: 2 at ratios from 0.5): more masks average a patch's error over more contexts but cost a
 transformer pass each, and on the 480-patch SAR MAE 2 masks instead of 4 left the validation metrics unchanged
-(README, "SAR: what is and is not established").
+(README, "SAR: what is and is not established"). A MAE with row masks (`mask_scheme` "rows") is scored with
+covering row masks: the same construction over rows of patches, each hiding whole rows.
+
+Band inpainters (a CAE or DAE with `inpaint`, `models.bands`) score every row while it is hidden: covering bands,
+every other band of `band_rows` rows hidden per pass, so that each row is predicted once from the bands around it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from scipy import ndimage
 
 from ..data.quicklook import valid_pixels
 from ..models import Autoencoder, MaskedAutoencoder
+from ..models.bands import SCORING_BANDS, covering_band_rows
 
 METHODS = ("error", "ssim", "rfi")
 SSIM_WINDOW = (20, 100)  # rows (azimuth) x columns (range), as in the original study
@@ -37,37 +42,53 @@ def covering_masks(mask_ratio: float) -> int:
     return math.ceil(round(1.0 / mask_ratio, 9))
 
 
-def covering_mask_noise(model: MaskedAutoencoder, k_masks: int, seed: int) -> torch.Tensor:
+def covering_mask_noise(model: MaskedAutoencoder, k_masks: int, seed: int, scheme: str | None = None) -> torch.Tensor:
     """Noise [K, L] for K masks that together hide every patch.
 
     One random order of the patches; mask k keeps the cyclic window of that order starting at k * L / K
-    visible, so every patch is hidden by all masks but those whose window contains it.
+    visible, so every patch is hidden by all masks but those whose window contains it. Scheme "rows" (None = the
+    model's) orders rows of patches instead: every patch of a row gets its row's noise, so each mask keeps or hides
+    whole rows, and a row is hidden by all masks but those whose window of rows contains it. The windows start
+    evenly spaced, so every row (patch) is hidden by floor(K * hidden / length) or ceil(K * hidden / length) masks.
     """
-    length = model.num_patches
+    rows = (scheme or model.config.mask_scheme) == "rows"
+    length = model.grid_size[0] if rows else model.num_patches
     order = torch.randperm(length, generator=torch.Generator().manual_seed(seed))
     rank = torch.empty(length, dtype=torch.long)
     rank[order] = torch.arange(length)
     shifts = (torch.arange(k_masks) * length) // k_masks
-    return ((rank[None, :] - shifts[:, None]) % length).float() / length
+    noise = ((rank[None, :] - shifts[:, None]) % length).float() / length
+    return noise.repeat_interleave(model.grid_size[1], dim=1) if rows else noise
 
 
 @torch.no_grad()
-def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int | None = None, mask_ratio: float = 0.75, seed: int = 0):
+def residuals(
+    model: Autoencoder,
+    x: torch.Tensor,
+    k_masks: int | None = None,
+    mask_ratio: float = 0.75,
+    seed: int = 0,
+    mask_scheme: str | None = None,
+):
     """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32).
 
-    MAE: K covering masks (None = `covering_masks(mask_ratio)`) in one batched pass, error averaged over the
-    masks that hid each patch. The arithmetic is that of `reconstruct`, done on patches [K, N, L, P] rather
-    than on K full-size images. CAE/DAE: the plain reconstruction of the clean input.
+    MAE: K covering masks (None = `covering_masks` of the ratio the scheme really hides, `effective_mask_ratio`)
+    of `mask_scheme` (None = the model's) in one batched pass, error averaged over the masks that hid each patch.
+    The arithmetic is that of `reconstruct`, done on patches [K, N, L, P] rather than on K full-size images.
+    Band inpainters: covering bands (`band_residuals`). Other CAE/DAE: the plain reconstruction of the clean input.
     """
+    if getattr(model.config, "inpaint", False):
+        return band_residuals(model, x, k_masks or SCORING_BANDS)
     if not isinstance(model, MaskedAutoencoder):
         return (x - model.reconstruct(x).image).float().cpu().numpy()
+    mask_ratio = model.effective_mask_ratio(mask_ratio, mask_scheme)
     k_masks = covering_masks(mask_ratio) if k_masks is None else k_masks
     if mask_ratio < 1.0 / k_masks:
         raise ValueError(f"{k_masks} masks at ratio {mask_ratio} cannot hide every patch; need ratio >= 1/K")
     model.check_input(x)
     n = x.shape[0]
-    noise = covering_mask_noise(model, k_masks, seed).repeat_interleave(n, dim=0).to(x.device)  # [K*N, L]
-    encoded = model.forward_encoder(model.normalize(x), mask_ratio, noise, repeats=k_masks)  # [K*N, ...], mask-major
+    noise = covering_mask_noise(model, k_masks, seed, mask_scheme).repeat_interleave(n, dim=0).to(x.device)
+    encoded = model.forward_encoder(model.normalize(x), mask_ratio, noise, repeats=k_masks, scheme=mask_scheme)
     pred = model.forward_decoder(encoded.latent, encoded.ids_restore)
     batch = x.repeat(k_masks, 1, 1, 1) if model.config.norm_pix_loss else x  # read only for norm_pix_loss
     patches = model.predictions_to_patches(pred, batch).clamp(0, 1)  # [K*N, L, P]
@@ -75,6 +96,20 @@ def residuals(model: Autoencoder, x: torch.Tensor, k_masks: int | None = None, m
     hidden = encoded.mask.view(k_masks, n, -1, 1)  # [K, N, L, 1], 1 = hidden
     residual = ((model.patchify(x)[None] - patches) * hidden).sum(0)  # [N, L, P]
     return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).float().cpu().numpy()
+
+
+@torch.no_grad()
+def band_residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = SCORING_BANDS) -> np.ndarray:
+    """A band inpainter's residual x - reconstruction [N, C, H, W] (numpy float32), every row taken from the one
+    pass of the K covering band masks (`covering_band_rows`) that hid it."""
+    model.check_input(x)
+    n, _, height, _ = x.shape
+    residual = torch.zeros_like(x)
+    for hidden in covering_band_rows(height, model.config.band_rows, k_masks).to(x.device):
+        rows = hidden.expand(n, -1)
+        image = model.reconstruct(x, hidden_rows=rows).image
+        residual += (x - image) * rows[:, None, :, None]
+    return residual.float().cpu().numpy()
 
 
 def squared_error(residual: np.ndarray) -> np.ndarray:

@@ -6,7 +6,12 @@ RFI than a residual that needs no model. Two such residuals, each put through th
 
 - `control-input`: the reconstruction is nothing (zeros), so the residual is the input itself;
 - `control-median`: the reconstruction is each patch's per-channel median over its valid pixels (no-data,
-  exact zeros in every channel, left out), so the residual is the input minus that constant.
+  exact zeros in every channel, left out), so the residual is the input minus that constant;
+- `control-band`: band interpolation, what a band inpainter or a row-masked MAE does with no model. The rows are
+  cut into bands of `BAND_ROWS` (the covering bands of `models.bands`, every row in exactly one band), and each
+  band is predicted, per column and channel, by linear interpolation between the row just above it and the row
+  just below it (the one that exists, at the top and bottom of the patch). A stripe inside a band is not in
+  either row, so it stays in the residual; the rows around it are predicted from background.
 """
 
 from __future__ import annotations
@@ -14,14 +19,35 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.quicklook import valid_pixels
+from ..models.bands import BAND_ROWS
 
-CONTROLS = ("control-input", "control-median")
+CONTROLS = ("control-input", "control-median", "control-band")
+
+
+def band_interpolation(images: np.ndarray, band_rows: int = BAND_ROWS) -> np.ndarray:
+    """images [N, C, H, W] -> float32 [N, C, H, W]: each band of band_rows rows interpolated, per column, between
+    the row above the band and the row below it (the nearer one alone at the patch's top and bottom edge)."""
+    height = images.shape[2]
+    out = np.empty_like(images, dtype=np.float32)
+    for top in range(0, height, band_rows):
+        bottom = min(top + band_rows, height)  # the band is rows [top, bottom)
+        has_above, has_below = top > 0, bottom < height
+        if not (has_above or has_below):  # one band covers the patch: nothing outside it to interpolate from
+            out[:] = images.mean(axis=2, keepdims=True)
+            break
+        above = images[:, :, top - 1] if has_above else images[:, :, bottom]
+        below = images[:, :, bottom] if has_below else images[:, :, top - 1]
+        weight = ((np.arange(top, bottom) - (top - 1)) / (bottom - top + 1))[None, None, :, None]
+        out[:, :, top:bottom] = (1 - weight) * above[:, :, None] + weight * below[:, :, None]
+    return out
 
 
 def control_reconstruction(name: str, images: np.ndarray) -> np.ndarray:
     """images float32 [N, C, H, W] in [0, 1] -> the control's reconstruction, float32 [N, C, H, W]."""
     if name == "control-input":
         return np.zeros_like(images, dtype=np.float32)
+    if name == "control-band":
+        return band_interpolation(images)
     if name != "control-median":
         raise ValueError(f"control must be one of {CONTROLS}, got {name!r}")
     valid = valid_pixels(images)  # [N, H, W]

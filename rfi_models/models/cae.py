@@ -22,6 +22,10 @@ that it reconstructs SAR, each for a measured reason:
   needs a code of several hundred numbers; latents of 128 and 256 stayed above it (checkpoints/sar_attempts);
 - no dropout: with dropout 0.1 in every unit the CAE trained to 1.6 x the mean predictor's MSE and stayed there
   for three epochs; without it, a check of 80 steps had already reached 1.7 x.
+
+Inpainting (`inpaint=True`, `models.bands`): the same network sees the input with bands of rows blanked plus a
+mask channel (its first convolution takes C + 1 channels) and is trained on the blanked bands only, a context
+encoder with the study's strided encoder and dense bottleneck.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
+from .bands import InpaintingConfig, band_loss, inpainted, network_input, training_band_rows
 from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
@@ -42,7 +47,7 @@ SSIM_WINDOW = 11
 
 
 @dataclass
-class CAEConfig(AutoencoderConfig):
+class CAEConfig(InpaintingConfig, AutoencoderConfig):
     channels: tuple[int, ...] = (32, 64)  # one stride-2 stage per entry
     latent_dim: int = 64
     dropout: float = 0.1
@@ -84,7 +89,7 @@ class ConvAutoencoder(Autoencoder):
     def __init__(self, config: CAEConfig) -> None:
         super().__init__(config)
         c = config
-        widths = (c.in_chans, *c.channels)
+        widths = (c.model_channels, *c.channels)
         self.down = nn.ModuleList(
             nn.Sequential(
                 conv_unit(nn.Conv2d(cin, cout, 3, stride=2, padding=1), cout, c),
@@ -116,10 +121,10 @@ class ConvAutoencoder(Autoencoder):
     def latent_dim(self) -> int:
         return self.config.latent_dim
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, C, H, W] -> latent [N, latent_dim]."""
+    def encode(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
+        """[N, C, H, W] -> latent [N, latent_dim]; hidden_rows [N, H] as in `bands.network_input`."""
         self.check_input(x)
-        h = self.channels_last_input(x)
+        h = network_input(self, x, hidden_rows)
         for stage in self.down:
             h = stage(h)
         return self.to_latent(h.flatten(1))
@@ -131,16 +136,28 @@ class ConvAutoencoder(Autoencoder):
             h = post(conv(h, output_size=size))
         return torch.sigmoid(self.head(h)).contiguous()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+    def forward(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(x, hidden_rows))
 
     def reconstruct(
-        self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0
+        self,
+        x: torch.Tensor,
+        *,
+        mask_ratio: float = 0.0,
+        noise_factor: float = 0.0,
+        seed: int = 0,
+        hidden_rows: torch.Tensor | None = None,
     ) -> Reconstruction:
-        """Plain reconstruction; the CAE uses neither mask_ratio nor noise_factor."""
-        return Reconstruction(image=self(x), model_input=x)
+        """Plain reconstruction; noise_factor is not used. An inpainting CAE fills the bands of hidden_rows [N, H]
+        (None = random bands, `seed`, at mask_ratio or else the config's band_ratio) and returns them as the mask."""
+        if not self.config.inpaint:
+            return Reconstruction(image=self(x), model_input=x)
+        return inpainted(self, x, mask_ratio, torch.Generator().manual_seed(seed), hidden_rows)
 
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if self.config.inpaint:
+            hidden_rows = training_band_rows(self.config, x, generator)
+            return band_loss(self(x, hidden_rows), x, hidden_rows)
         out = self(x)
         w = self.config.ssim_weight
         return w * (1 - self.loss_ssim(out, x)) + (1 - w) * F.mse_loss(out, x)

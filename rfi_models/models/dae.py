@@ -21,6 +21,10 @@ SAR preset, changed so that the family trains on SAR (the layers are untouched):
 - trained on random crops (`python -m train ... --crop`): the network is fully convolutional, so crops of a size
   it reproduces (8k + 4 px, e.g. 84 x 124) train the same weights at a fraction of the cost; it reconstructs
   340 x 500 patches at evaluation.
+
+Inpainting (`inpaint=True`, `models.bands`): the same ConvDenoiser sees the (noisy) input with bands of rows
+blanked plus a mask channel (its first convolution takes C + 1 channels), and its loss is the MSE on the blanked
+bands only: a context encoder with the ConvDenoiser's layers.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .bands import InpaintingConfig, band_loss, inpainted, network_input, training_band_rows
 from .base import SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
@@ -39,7 +44,7 @@ DAE_NOISE = 0.5  # the training corruption, and the one the app and the evaluati
 
 
 @dataclass
-class DAEConfig(AutoencoderConfig):
+class DAEConfig(InpaintingConfig, AutoencoderConfig):
     mean: tuple[float, ...] = (0.0,)
     std: tuple[float, ...] = (1.0,)
     noise_factor: float = DAE_NOISE  # training corruption; reconstruct takes its own
@@ -69,7 +74,7 @@ class DenoisingAutoencoder(Autoencoder):
         super().__init__(config)
         c = config.in_chans
         self.encoder = nn.Sequential(
-            nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(config.model_channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         )  # fmt: skip
@@ -90,9 +95,10 @@ class DenoisingAutoencoder(Autoencoder):
         c, h, w = self.latent_shape
         return c * h * w
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1] (contiguous)."""
-        return self.decoder(self.encoder(self.channels_last_input(x))).contiguous()
+    def forward(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
+        """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1] (contiguous); an inpainting DAE blanks
+        the rows hidden_rows [N, H] (None = none) and sees the mask channel."""
+        return self.decoder(self.encoder(network_input(self, x, hidden_rows))).contiguous()
 
     def add_noise(
         self, x: torch.Tensor, noise_factor: float | torch.Tensor, generator: torch.Generator | None = None
@@ -112,15 +118,30 @@ class DenoisingAutoencoder(Autoencoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[N, C, H, W] -> flattened bottleneck [N, 8 * H/8 * W/8] of the clean input."""
         self.check_input(x)
-        return self.encoder(self.channels_last_input(x)).flatten(1)
+        return self.encoder(network_input(self, x)).flatten(1)
 
     def reconstruct(
-        self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0
+        self,
+        x: torch.Tensor,
+        *,
+        mask_ratio: float = 0.0,
+        noise_factor: float = 0.0,
+        seed: int = 0,
+        hidden_rows: torch.Tensor | None = None,
     ) -> Reconstruction:
-        """Denoise x after adding Gaussian noise of `noise_factor` (seeded); mask_ratio is not used."""
+        """Denoise x after adding Gaussian noise of `noise_factor` (seeded). An inpainting DAE also fills the bands
+        of hidden_rows [N, H] (None = random bands, `seed`, at mask_ratio or else the config's band_ratio) and
+        returns them as the mask; mask_ratio is not used otherwise."""
         self.check_input(x)
-        noisy = self.add_noise(x, noise_factor, torch.Generator().manual_seed(seed)) if noise_factor > 0 else x
-        return Reconstruction(image=self(noisy), model_input=noisy)
+        generator = torch.Generator().manual_seed(seed)
+        noisy = self.add_noise(x, noise_factor, generator) if noise_factor > 0 else x
+        if not self.config.inpaint:
+            return Reconstruction(image=self(noisy), model_input=noisy)
+        return inpainted(self, noisy, mask_ratio, generator, hidden_rows)
 
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return F.mse_loss(self(self.add_noise(x, self.training_noise(x, generator), generator)), x)
+        noisy = self.add_noise(x, self.training_noise(x, generator), generator)
+        if not self.config.inpaint:
+            return F.mse_loss(self(noisy), x)
+        hidden_rows = training_band_rows(self.config, x, generator)
+        return band_loss(self(noisy, hidden_rows), x, hidden_rows)

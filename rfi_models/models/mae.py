@@ -19,10 +19,16 @@ grid, too coarse to localise a stripe).
 Patch size of the MNIST preset: 4 x 4 (a 7 x 7 grid). The seed report used 2 x 2 patches (196 tokens
 of 4 pixels each); 16-pixel patches still cover a fraction of a stroke, give a readable rollout
 map, and make training about 4x cheaper on a CPU.
+
+Mask schemes (`mask_scheme`): "random" hides random patches (MAE's); "rows" hides whole rows of patches (range
+lines, the shape of RFI stripes), at the mask ratio rounded to a whole number of rows (`effective_mask_ratio`), so
+that a hidden stripe has no visible neighbours in its own row to be copied from. The scheme is a field of the
+config (what training uses) and an argument of `reconstruct` and `mask_noise` (what a caller may choose).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -34,6 +40,7 @@ from .layers import Block, sincos_position_embedding
 from .registry import register_model
 
 MAX_MASK_RATIO = 0.95
+MASK_SCHEMES = ("random", "rows")
 
 
 @dataclass
@@ -51,6 +58,7 @@ class MAEConfig(AutoencoderConfig):
     # When set, training_loss draws each batch's ratio uniformly from [low, high], so that every ratio in that
     # range is in the training distribution (the app's slider covers it); None = always train_mask_ratio.
     train_mask_ratio_range: tuple[float, float] | None = None
+    mask_scheme: str = "random"  # "random" patches or whole "rows" of patches (training's; reconstruct takes its own)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -62,6 +70,7 @@ class MAEConfig(AutoencoderConfig):
             if width % 4 or width % heads:
                 raise ValueError(f"width {width} must be divisible by 4 (sin-cos positions) and by {heads} heads")
         check_mask_ratio(self.train_mask_ratio)
+        check_mask_scheme(self.mask_scheme)
         if self.train_mask_ratio_range is not None:
             low, high = self.train_mask_ratio_range = tuple(float(v) for v in self.train_mask_ratio_range)
             check_mask_ratio(low)
@@ -73,6 +82,11 @@ class MAEConfig(AutoencoderConfig):
 def check_mask_ratio(mask_ratio: float) -> None:
     if not 0.0 <= mask_ratio <= MAX_MASK_RATIO:
         raise ValueError(f"mask_ratio must be between 0.0 and {MAX_MASK_RATIO}, got {mask_ratio}")
+
+
+def check_mask_scheme(scheme: str) -> None:
+    if scheme not in MASK_SCHEMES:
+        raise ValueError(f"mask_scheme must be one of {MASK_SCHEMES}, got {scheme!r}")
 
 
 @dataclass
@@ -177,11 +191,33 @@ class MaskedAutoencoder(Autoencoder):
         return grid.repeat_interleave(ph, dim=1).repeat_interleave(pw, dim=2)
 
     # ----------------------------------------------------------------------------------------- masking
-    def mask_noise(self, batch: int, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Uniform noise [N, L] whose argsort decides which patches stay visible (smallest first)."""
+    def mask_noise(
+        self,
+        batch: int,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        scheme: str | None = None,
+    ) -> torch.Tensor:
+        """Uniform noise [N, L] whose argsort decides which patches stay visible (smallest first). Scheme "rows"
+        (None = the config's) draws one value per row of patches, shared by the row's patches, so that whole rows
+        are kept or hidden at an `effective_mask_ratio`."""
+        scheme = scheme or self.config.mask_scheme
+        check_mask_scheme(scheme)
         if seed is not None:
             generator = torch.Generator().manual_seed(seed)
+        if scheme == "rows":
+            rows = torch.rand(batch, self.grid_size[0], generator=generator)
+            return rows.repeat_interleave(self.grid_size[1], dim=1).to(self.cls_token.device)
         return torch.rand(batch, self.num_patches, generator=generator).to(self.cls_token.device)
+
+    def effective_mask_ratio(self, mask_ratio: float, scheme: str | None = None) -> float:
+        """The ratio a mask of `scheme` (None = the config's) really hides: `mask_ratio` itself for random patches,
+        the nearest whole number of patch rows (at least one kept; none hidden only at ratio 0) for rows."""
+        check_mask_ratio(mask_ratio)
+        if (scheme or self.config.mask_scheme) == "random" or mask_ratio == 0.0:
+            return mask_ratio
+        rows = self.grid_size[0]
+        return min(max(round(mask_ratio * rows), 1), rows - 1) / rows
 
     def random_masking(
         self, x: torch.Tensor, mask_ratio: float, noise: torch.Tensor
@@ -195,7 +231,7 @@ class MaskedAutoencoder(Autoencoder):
         n, length, dim = x.shape
         if noise.shape != (n, length):
             raise ValueError(f"noise must have shape [{n}, {length}], got {list(noise.shape)}")
-        len_keep = max(1, int(length * (1 - mask_ratio)))
+        len_keep = max(1, math.floor(length * (1 - mask_ratio) + 1e-6))  # 1e-6: whole rows survive rounding
         ids_shuffle = torch.argsort(noise, dim=1)
         ids_restore = torch.argsort(ids_shuffle, dim=1)
         ids_keep = ids_shuffle[:, :len_keep]
@@ -213,15 +249,17 @@ class MaskedAutoencoder(Autoencoder):
         noise: torch.Tensor,
         return_attention: bool = False,
         repeats: int = 1,
+        scheme: str | None = None,
     ) -> EncoderOutput:
         """Normalised imgs [N, C, H, W] -> EncoderOutput; the encoder sees the visible patches only.
 
         With `repeats` = K the patches are embedded once and encoded under K masks, as if imgs had been
         repeated K times (mask-major: noise [K * N, L]), for the same result at a fraction of the embedding cost.
+        The ratio is `effective_mask_ratio(mask_ratio, scheme)`; the noise decides which patches it hides.
         """
         x = self.patch_embed(imgs).flatten(2).transpose(1, 2)  # [N, L, D]
         x = (x + self.pos_embed[:, 1:, :]).repeat(repeats, 1, 1)
-        x, mask, ids_restore = self.random_masking(x, mask_ratio, noise)
+        x, mask, ids_restore = self.random_masking(x, self.effective_mask_ratio(mask_ratio, scheme), noise)
         cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
         x = torch.cat([cls, x], dim=1)  # [N, 1 + L_keep, D]
         attentions = []
@@ -262,7 +300,7 @@ class MaskedAutoencoder(Autoencoder):
     def forward(
         self, x: torch.Tensor, mask_ratio: float, noise: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x in [0, 1], [N, C, H, W] -> (loss, pred [N, L, P], mask [N, L])."""
+        """x in [0, 1], [N, C, H, W] -> (loss, pred [N, L, P], mask [N, L]), with the config's mask scheme."""
         imgs = self.normalize(x)
         encoded = self.forward_encoder(imgs, mask_ratio, noise)
         pred = self.forward_decoder(encoded.latent, encoded.ids_restore)
@@ -299,13 +337,15 @@ class MaskedAutoencoder(Autoencoder):
         noise_factor: float = 0.0,
         seed: int = 0,
         noise: torch.Tensor | None = None,
+        mask_scheme: str | None = None,
     ) -> Reconstruction:
         """Reconstruct every patch from the visible ones. The mask comes from `noise` [N, L] when given,
-        else from `seed`. noise_factor is not used by the MAE."""
+        else from `seed` and `mask_scheme` (None = the config's: "random" patches or whole "rows").
+        noise_factor is not used by the MAE."""
         self.check_input(x)
         if noise is None:
-            noise = self.mask_noise(x.shape[0], seed=seed)
-        encoded = self.forward_encoder(self.normalize(x), mask_ratio, noise)
+            noise = self.mask_noise(x.shape[0], seed=seed, scheme=mask_scheme)
+        encoded = self.forward_encoder(self.normalize(x), mask_ratio, noise, scheme=mask_scheme)
         pred = self.forward_decoder(encoded.latent, encoded.ids_restore)
         pixel_mask = self.patch_mask_to_pixels(encoded.mask)
         return Reconstruction(
