@@ -33,7 +33,7 @@ import rfi_models
 from rfi_models.models import Autoencoder, MaskedAutoencoder
 
 from . import data
-from .optim import build_optimizer
+from .optim import build_optimizer, lr_at
 from .resume import load_resume_state, resume_path, save_resume_state
 
 
@@ -103,14 +103,6 @@ def recipe(model: str, domain: str, **changes) -> TrainConfig:
     config.out = config.out or f"checkpoints/{model}_{domain}.safetensors"
     config.log = config.log or f"checkpoints/logs/{model}_{domain}.jsonl"
     return config
-
-
-def lr_at(step: int, total: int, warmup: int, config: TrainConfig) -> float:
-    """Linear warmup to config.lr, then cosine decay to config.lr * min_lr_ratio."""
-    if step < warmup:
-        return config.lr * (step + 1) / warmup
-    progress = (step - warmup) / max(total - warmup, 1)
-    return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class TrainingLoss(nn.Module):
@@ -289,11 +281,18 @@ def set_up(config: TrainConfig, fresh: bool) -> Run:
     return run
 
 
+# Model config fields that set the training corruption, not the architecture: a fine-tune may change them.
+CORRUPTION_FIELDS = ("mask_scheme", "train_mask_ratio", "train_mask_ratio_range", "noise_factor", "train_noise_range")
+
+
 def start_from_weights(model: Autoencoder, config: TrainConfig) -> None:
     """Copy the weights of checkpoint `config.init_from` into `model`, which must be the same family with the same
-    model config (a fine-tune changes the data and the schedule, not the architecture)."""
+    model config but for CORRUPTION_FIELDS (a fine-tune changes the data, schedule or masks, not the architecture)."""
     source, info = rfi_models.load_checkpoint(config.init_from)
-    if info["architecture"] != config.model or source.config != model.config:
+    architecture = [
+        {k: v for k, v in asdict(c).items() if k not in CORRUPTION_FIELDS} for c in (source.config, model.config)
+    ]
+    if info["architecture"] != config.model or architecture[0] != architecture[1]:
         raise ValueError(
             f"--init-from {config.init_from}: a {info['architecture']} with config {info['config']}, "
             f"not this run's {config.model} with {asdict(model.config)}"

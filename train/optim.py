@@ -1,4 +1,4 @@
-"""The optimizer of every family: AdamW whose weight decay reaches weight matrices only.
+"""The optimizer of every family: AdamW whose weight decay reaches weight matrices only, and its schedule.
 
 As facebookresearch/mae (`param_groups_weight_decay`, via timm) and nanoGPT (`configure_optimizers`) apply it:
 parameters with at least 2 dimensions (linear and convolution weights) decay; biases, the scales and shifts of
@@ -8,6 +8,8 @@ change of the model, not a regulariser of its maps.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -36,3 +38,11 @@ def build_optimizer(model: nn.Module, config) -> torch.optim.AdamW:
     fused kernel: one pass over all parameters per step instead of one op per tensor."""
     groups = param_groups_weight_decay(model, config.weight_decay)
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=True)
+
+
+def lr_at(step: int, total: int, warmup: int, config) -> float:
+    """Linear warmup to config.lr, then cosine decay to config.lr * min_lr_ratio (config: a `TrainConfig`)."""
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(total - warmup, 1)
+    return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))

@@ -45,20 +45,30 @@ def covering_masks(mask_ratio: float) -> int:
 def covering_mask_noise(model: MaskedAutoencoder, k_masks: int, seed: int, scheme: str | None = None) -> torch.Tensor:
     """Noise [K, L] for K masks that together hide every patch.
 
-    One random order of the patches; mask k keeps the cyclic window of that order starting at k * L / K
-    visible, so every patch is hidden by all masks but those whose window contains it. Scheme "rows" (None = the
-    model's) orders rows of patches instead: every patch of a row gets its row's noise, so each mask keeps or hides
-    whole rows, and a row is hidden by all masks but those whose window of rows contains it. The windows start
-    evenly spaced, so every row (patch) is hidden by floor(K * hidden / length) or ceil(K * hidden / length) masks.
+    One order of the patches; mask k keeps the cyclic window of that order starting at k * L / K visible, so every
+    patch is hidden by all masks but those whose window contains it. The windows start evenly spaced, so every patch
+    is hidden by floor(K * hidden / L) or ceil(K * hidden / L) masks. Scheme "random": a random order (`seed`).
+    Scheme "rows" (None = the model's): the same over rows of patches, every patch of a row with its row's noise, so
+    that each mask keeps or hides whole rows; the order interleaves the rows (0, K, 2K, ..., 1, K + 1, ...), so that
+    the rows a mask hides are mostly every K-th one, each between visible rows, as a stripe is scored best.
     """
-    rows = (scheme or model.config.mask_scheme) == "rows"
-    length = model.grid_size[0] if rows else model.num_patches
-    order = torch.randperm(length, generator=torch.Generator().manual_seed(seed))
+    if (scheme or model.config.mask_scheme) == "rows":
+        rows = model.grid_size[0]
+        order = torch.cat([torch.arange(start, rows, k_masks) for start in range(k_masks)])
+        return cyclic_window_noise(order, k_masks).repeat_interleave(model.grid_size[1], dim=1)
+    return cyclic_window_noise(
+        torch.randperm(model.num_patches, generator=torch.Generator().manual_seed(seed)), k_masks
+    )
+
+
+def cyclic_window_noise(order: torch.Tensor, k_masks: int) -> torch.Tensor:
+    """Noise [K, L] whose mask k keeps the items of `order` [L] (a permutation) in the cyclic window of ranks
+    starting at k * L / K visible: the noise of an item is its rank counted from that start, over L."""
+    length = len(order)
     rank = torch.empty(length, dtype=torch.long)
     rank[order] = torch.arange(length)
     shifts = (torch.arange(k_masks) * length) // k_masks
-    noise = ((rank[None, :] - shifts[:, None]) % length).float() / length
-    return noise.repeat_interleave(model.grid_size[1], dim=1) if rows else noise
+    return ((rank[None, :] - shifts[:, None]) % length).float() / length
 
 
 @torch.no_grad()

@@ -85,8 +85,12 @@ def resolve_precision(precision: str) -> str:
     return "bfloat16" if amx() else "float32"
 
 
-def model_residual_fn(path: str | Path, precision: str = DEFAULT_PRECISION) -> tuple[ResidualFn, tuple[int, int]]:
-    """The residual function of a SAR checkpoint (the MAE at the mask ratio it was trained at) and its tile size.
+def model_residual_fn(
+    path: str | Path, precision: str = DEFAULT_PRECISION, mask_scheme: str | None = None
+) -> tuple[ResidualFn, tuple[int, int]]:
+    """The residual function of a SAR checkpoint and its tile size: the MAE at the mask ratio it was trained at with
+    covering masks of `mask_scheme` ("random" patches or "rows"; None = the scheme it was trained with), a band
+    inpainter on covering bands, another CAE or DAE on the plain input (`anomaly.residuals`).
 
     `precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
     faster on CPUs with native bfloat16 (AMX), with the same detection metrics (see README); "auto" picks it
@@ -100,7 +104,7 @@ def model_residual_fn(path: str | Path, precision: str = DEFAULT_PRECISION) -> t
     def residual_fn(tiles: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(tiles, dtype=np.float32))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-            return residuals(model, x, mask_ratio=ratio)
+            return residuals(model, x, mask_ratio=ratio, mask_scheme=mask_scheme)
 
     return residual_fn, model.config.img_size
 

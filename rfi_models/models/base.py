@@ -28,8 +28,10 @@ class Reconstruction:
 
     image:       [N, C, H, W] reconstruction in [0, 1].
     model_input: [N, C, H, W] what the model actually saw, in [0, 1]: the masked image (hidden
-                 patches set to 0) for the MAE, the noisy image for the DAE, the input for the CAE.
-    mask:        [N, H, W] bool, True where the MAE hid the pixel; None for models without a mask.
+                 patches or rows of patches set to 0) for the MAE, the noisy image for the DAE, the input for
+                 the CAE, the input with its hidden bands set to 0 for a band inpainter (`models.bands`).
+    mask:        [N, H, W] bool, True where the MAE or a band inpainter hid the pixel; None for models without
+                 a mask.
     """
 
     image: torch.Tensor
@@ -82,8 +84,8 @@ class Autoencoder(nn.Module, ABC):
 
     - `encode(x)`        [N, C, H, W] -> [N, latent_dim], one fixed-length vector per image.
     - `reconstruct(x, mask_ratio=, noise_factor=, seed=)` -> `Reconstruction`. Each family uses the
-      corruption that belongs to it (MAE: mask_ratio, DAE: noise_factor, CAE: none) and ignores the
-      others, so callers can treat the three alike.
+      corruption that belongs to it (MAE: mask_ratio, DAE: noise_factor, CAE: none; a band inpainter: bands
+      at mask_ratio) and ignores the others, so callers can treat the three alike.
     - `training_loss(x, generator=None)` -> scalar loss for one batch, with the corruption of the
       config (the MAE's training mask ratio, the DAE's noise factor).
     """
