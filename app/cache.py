@@ -25,7 +25,9 @@ from rfi_models.analysis.agreement import detection_summary
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
+from rfi_models.analysis.representation_view import read_representation, representation_file
 from rfi_models.gallery import CurrentImage, uploaded_image
+from rfi_models.manifest import file_sha256
 from rfi_models.training_log import read_training_log
 from rfi_models.viz import training_curves, weight_histograms
 from rfi_models.window import Window, baseline_window
@@ -156,3 +158,27 @@ def cached_figure(key: tuple, _build):
     by every session: never mutated (Streamlit serialises a copy). Building and validating a figure of thousands
     of points takes a tenth of a second that a page switch would otherwise pay every time."""
     return _build()
+
+
+def modified(path: str | Path) -> float:
+    """A file's modification time (0 when it is missing), to key cached readers so that a rewritten file is reread."""
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _representation(folder: str, domain: str, mtime: float) -> dict | None:
+    return read_representation(folder, domain)
+
+
+def representation(folder: str, domain: str) -> dict | None:
+    """The precomputed probe and CKA study of a domain (`analysis.representation_view`), read once per version of
+    the file and shared by every session: never mutated."""
+    return _representation(folder, domain, modified(representation_file(folder, domain)))
+
+
+def checkpoint_identity(path: str | Path) -> tuple[str, str]:
+    """(file name, sha256) of a checkpoint (the manifest's hash, cached until the file changes)."""
+    return Path(path).name, file_sha256(path)

@@ -223,3 +223,45 @@ def weight_histograms(rows: list[dict], title: str, talk: bool = False) -> go.Fi
     figure = go.Figure({"data": traces, "layout": {"showlegend": False, "hovermode": "closest"}})
     figure.update_layout(title=title, xaxis_title="weight value", yaxis_title="share of the layer's weights")
     return styled(figure, talk, height=700 if talk else 480)
+
+
+def probe_depth_figure(stages: dict[str, list[dict]], scores: dict[str, dict[str, float]], y_title: str,
+                       title: str = "", talk: bool = False, height: int | None = None) -> go.Figure:  # fmt: skip
+    """Linear-probe scores by depth in the encoder (0 = first stage, 1 = the latent): one solid line per model, its
+    random-init copy (a set named "<family> (random init)") dashed in the same colour, the MAE's CLS tokens dotted,
+    and the pixel control (set "pixels") a dashed grey line. stages: {set: [{"name", "depth", "line"}]} in encoder
+    order; scores: {set: {stage name: score}}."""
+    families = [name for name in stages if name != "pixels" and "(" not in name]
+    colour = {name: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, name in enumerate(families)}
+    figure = go.Figure()
+    for name, entries in stages.items():
+        if name == "pixels" or name not in scores:
+            continue
+        family, random_init = name.split(" ")[0], name.endswith("(random init)")
+        for line in dict.fromkeys(entry["line"] for entry in entries):
+            shown = [entry for entry in entries if entry["line"] == line and entry["name"] in scores[name]]
+            label = name.upper().replace(" (RANDOM INIT)", " random init") + (" (CLS tokens)" if line == "cls" else "")
+            figure.add_scatter(
+                x=[entry["depth"] for entry in shown], y=[scores[name][entry["name"]] for entry in shown],
+                text=[entry["name"] for entry in shown], name=label, mode="lines+markers",
+                line={"color": colour.get(family, "#555"), "dash": "dash" if random_init else "dot" if line == "cls"
+                      else "solid"}, hovertemplate=f"{label}<br>%{{text}}: %{{y:.3f}}<extra></extra>",
+            )  # fmt: skip
+    if "pixels" in scores:
+        level = next(iter(scores["pixels"].values()))
+        hover = f"raw pixels: {level:.3f}<extra></extra>"
+        figure.add_scatter(x=[0, 1], y=[level, level], name="pixels", mode="lines",
+                           line={"color": "#777", "dash": "dash"}, hovertemplate=hover)  # fmt: skip
+    figure.update_layout(title=title, xaxis_title="depth in the encoder (0 = first stage, 1 = latent)",
+                         yaxis_title=y_title)  # fmt: skip
+    return styled(figure, talk, height)
+
+
+def cka_heatmap(labels: list[str], matrix: np.ndarray, title: str = "", talk: bool = False,
+                height: int | None = None) -> go.Figure:  # fmt: skip
+    """Linear CKA between feature sets as a heatmap on [0, 1] (labels in matrix order, the first at the top)."""
+    figure = go.Figure(go.Heatmap(z=np.asarray(matrix), x=labels, y=labels, zmin=0, zmax=1, colorscale="Viridis",
+                                  colorbar={"title": {"text": "CKA"}},
+                                  hovertemplate="%{y}<br>%{x}<br>CKA %{z:.3f}<extra></extra>"))  # fmt: skip
+    figure.update_layout(title=title, yaxis={"autorange": "reversed"}, xaxis={"tickangle": -45})
+    return styled(figure, talk, height)

@@ -2,6 +2,7 @@
 
 Writes checkpoints/results.json, checkpoints/RESULTS.md, training curves (checkpoints/curves/*.png) and
 the precomputed latent maps the app opens with (checkpoints/latents_{domain}.npz, see rfi_models.analysis.latent_maps).
+Linear probes through each model's depth and CKA: train/representation_study.py (checkpoints/representation_*.json).
 
 - MNIST (the official test set; training used the 60k training set only): see train/mnist_study.py.
 - SAR: every model against the no-model controls, on synthetic, semi-synthetic and real RFI-free data, with
@@ -28,7 +29,7 @@ from rfi_models.metrics import image_quality, rfi_pixel_metrics
 from rfi_models.models import DAE_NOISE
 from rfi_models.names import DOMAINS
 
-from . import evaluate_sar
+from . import evaluate_sar, representation_study
 from .mnist_study import evaluate_mnist
 from .report import plot_training_curves, write_results_markdown
 
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         only = set(args.sar_only) if args.sar_only else None
         results["sar"] = evaluate_sar.run(folder, args.sar_train, args.sar_val, args.sar_test, only)
         results.pop("sar_training_data", None)  # the 3-epoch ablation of an earlier version; not redone
+    results["representation"] = representation_study.run(folder, domains)  # probes by depth and CKA, both JSONs
     reference = results.setdefault("reference", {})
     for domain in domains:
         reference |= {p.stem: reference_metrics(p) for p in sorted(folder.glob(f"*_{domain}.safetensors"))}

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from rfi_models.atomic import write_bytes
 from rfi_models.training_log import read_training_log
 
-from . import report_sar
+from . import report_representation, report_sar
 
 
 def plot_training_curves(folder: Path) -> list[Path]:
@@ -171,6 +171,7 @@ def write_results_markdown(results: dict, path: Path) -> None:
         *report_sar.sar_sections(results.get("sar", {})),
         *report_sar.classifier_data_tables(results.get("sar_classifier_data", {})),
         *report_sar.ablation_tables(results.get("sar_ablation", {})),
+        *report_representation.representation_tables(results.get("representation", {})),
     ]
     path.write_text("\n\n".join(parts) + "\n")
 

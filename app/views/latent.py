@@ -3,15 +3,41 @@ reconstructions beside them, the current image placed among its neighbours, and 
 
 import numpy as np
 import streamlit as st
-from cache import cached_figure, cluster_table, digest, latent_maps, placements, projection, reconstructions
+from cache import (
+    cached_figure,
+    checkpoint_identity,
+    cluster_table,
+    digest,
+    latent_maps,
+    placements,
+    projection,
+    reconstructions,
+    representation,
+)
 from scene import scene_overview
 from sidebar import checkpoints_folder
-from widgets import controls_area, dae_noise, image_strip_row, main_height, selectable_figure, start_page, talk_mode
+from widgets import (
+    controls_area,
+    dae_noise,
+    figure,
+    image_strip_row,
+    main_height,
+    selectable_figure,
+    start_page,
+    talk_mode,
+)
 
 from rfi_models.analysis.latent import KNN_NEIGHBOURS, PROJECTIONS
 from rfi_models.analysis.latent_view import colour_options, colour_values, standardised
+from rfi_models.analysis.representation_view import (
+    LABEL_FRACTIONS,
+    SAR_METRICS,
+    SAR_SETS,
+    probe_scores,
+    stale_checkpoints,
+)
 from rfi_models.gallery import gallery_image
-from rfi_models.viz import latent_figure, thumbnail
+from rfi_models.viz import cka_heatmap, latent_figure, probe_depth_figure, thumbnail
 
 MAX_SHOWN = 8
 THUMBNAIL_WIDTH = {"mnist": 112, "sar": 200}  # px: a digit enlarged 4x; a SAR patch at 1/2.5
@@ -145,3 +171,48 @@ st.caption(
     ("Classes are the digits. " if domain == "mnist" else "Classes are 'has RFI' and 'no RFI'. ")
     + "Radii are mean distances to the class centroid over the RMS spread of all points (comparable across models)."
 )
+
+
+def representation_section(study: dict) -> None:
+    """The precomputed linear probes by depth (and, for MNIST, the CKA matrix) of the study's checkpoints."""
+    current = {family: checkpoint_identity(path) for family, path in selection.checkpoints.items()}
+    made_with = ", ".join(entry["file"] for entry in study["checkpoints"].values())
+    if stale := stale_checkpoints(study, current):
+        st.warning(f"Precomputed for {made_with}; the sidebar's {', '.join(f.upper() for f in stale)} checkpoint "
+                   "differs, so these figures are not of it. Recompute (minutes, not in the app): "
+                   f"`python -m train.representation_study --only {domain} --checkpoints FOLDER`.")  # fmt: skip
+    protocol = study["protocol"]
+    if domain == "mnist":
+        labels = st.radio("Training labels", list(LABEL_FRACTIONS), index=2, horizontal=True, key="probe_labels")
+        scores, y_title = probe_scores(study, LABEL_FRACTIONS[labels]), "test accuracy"
+        about = (f"{protocol['test_digits']} test digits; probes on {labels} of {protocol['train_digits']} training "
+                 "digits")  # fmt: skip
+    else:
+        left, right = st.columns(2)
+        test_set = left.radio("Reported on", list(SAR_SETS), horizontal=True, key="probe_set")
+        metric = right.radio("Score", list(SAR_METRICS), horizontal=True, key="probe_metric")
+        scores, y_title = probe_scores(study, test_set=SAR_SETS[test_set], metric=SAR_METRICS[metric]), metric
+        about = f"'this 20 x 100 px tile contains visible RFI', on the {test_set}"
+    key = ("probe_depth", domain, made_with, y_title, about, talk)
+    figure(cached_figure(key, lambda: probe_depth_figure(study["stages"], scores, y_title, f"Linear probes: {about}",
+                                                         talk=talk)), "probe_depth")  # fmt: skip
+    st.caption(f"Standardised features, L2 logistic regression, strength C from {protocol['C_grid']} chosen on a "
+               f"validation split, at most {protocol['max_iter']} iterations. Dashed: random-init copies and raw "
+               f"pixels; dotted: the MAE's CLS token. Made with {made_with}.")  # fmt: skip
+    if "cka" in study:
+        cka = study["cka"]["stages"]
+        chart = cached_figure(("cka", domain, made_with, talk), lambda: cka_heatmap(
+            cka["labels"], cka["matrix"], f"Linear CKA between all stages ({protocol['test_digits']} test digits)",
+            talk=talk, height=760))  # fmt: skip
+        figure(chart, "cka")
+
+
+study = representation(folder, domain)
+probes_view = st.expander("Linear probes through the depth of each model" + (" and CKA" if domain == "mnist" else ""),
+                          key="representation_view", on_change="rerun")  # fmt: skip
+if probes_view.open:  # drawn only when opened, like the neighbours: a page switch should not wait for it
+    with probes_view:
+        if study is None or study.get("domain") != domain:
+            st.info(f"No precomputed probes for {domain}: `python -m train.representation_study --only {domain}`.")
+        else:
+            representation_section(study)
