@@ -2,6 +2,7 @@
 the latent page drawing the probe and CKA figures from the shipped precomputed study."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 from conftest import tiny_model
 from streamlit.testing.v1 import AppTest
 
+from rfi_models import save_checkpoint
 from rfi_models.analysis.probes import cka_matrix, label_subset, linear_cka, linear_probe
 from rfi_models.analysis.representation import (
     TILE_GRID,
@@ -158,3 +160,16 @@ def test_the_latent_page_draws_the_probe_and_cka_figures_from_the_shipped_study(
     assert {"MAE", "CAE", "DAE", "pixels", "MAE random init"} <= names
     study = read_representation(CHECKPOINTS, "mnist")
     assert charts["cka"]["data"][0]["z"] == study["cka"]["stages"]["matrix"]
+
+
+def test_the_latent_page_says_when_the_sidebar_checkpoints_are_not_the_studys(tmp_path, monkeypatch):
+    for family in ("mae", "cae", "dae"):
+        save_checkpoint(tiny_model(family), tmp_path / f"{family}_mnist.safetensors", domain="mnist")
+    shutil.copy(CHECKPOINTS / "representation_mnist.json", tmp_path)
+    monkeypatch.setenv("RFI_MODELS_CHECKPOINTS", str(tmp_path))
+    app = AppTest.from_file("../app/streamlit_app.py", default_timeout=120).run()
+    app.switch_page("views/latent.py").run()
+    app.session_state["representation_view"] = True
+    app.run()
+    assert not app.exception and "not of it" in app.warning[0].value
+    assert {"probe_depth", "cka"} <= {chart.key for chart in app.get("plotly_chart")}  # still drawn, with the warning

@@ -160,7 +160,7 @@ def mnist_study(folder: Path, cache: Path, train_count: int | None = None, fract
     key = cache_key(records, len(train_images))
     train = cached_features(cache / f"mnist_train_{key}.npz", lambda: mnist_features(models, train_images))
     test = cached_features(cache / f"mnist_test_{key}.npz", lambda: mnist_features(models, test_images[:, None]))
-    progress = cache / f"mnist_probes_{key}.json"
+    progress = cache / f"mnist_probes_{key}_C{'_'.join(map(str, C_GRID))}_{MAX_ITER}.json"
     done = json.loads(progress.read_text()) if progress.exists() else {}
     probes = run_probes(train, test, (train_labels, test_labels), fractions, done, progress)
     return {

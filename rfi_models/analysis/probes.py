@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-C_GRID = (0.001, 0.01, 0.1)  # inverse L2 strengths tried on the validation split
+C_GRID = (0.01, 0.1, 1.0)  # inverse L2 strengths tried on the validation split
 MAX_ITER = 200
 VALIDATION_SHARE = 0.1
 
