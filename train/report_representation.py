@@ -61,13 +61,17 @@ def claim(study: dict) -> list[str]:
     return [" ".join(lines)]
 
 
+def sar_rows(probes: dict) -> list[list[str]]:
+    return [[f"{name} / {stage}", *(report.fmt(e[where][metric]) for where in ("semi_synthetic", "real")
+                                     for metric in ("roc_auc", "average_precision"))]
+            for name, stages in probes.items() for stage, e in stages.items()]  # fmt: skip
+
+
 def sar_sections(study: dict) -> list[str]:
     protocol, probes = study["protocol"], study["probes"]
     first = next(iter(next(iter(probes.values())).values()))
-    rows = [[f"{name} / {stage}", *(report.fmt(e[where][metric]) for where in ("semi_synthetic", "real")
-                                     for metric in ("roc_auc", "average_precision"))]
-            for name, stages in probes.items() for stage, e in stages.items()]  # fmt: skip
     semi, real = first["semi_synthetic"], first["real"]
+    header = ["features / stage", "semi-synth. ROC-AUC", "semi-synth. AP", "real ROC-AUC", "real AP"]
     return [
         "### Linear probes for visible RFI (SAR, 20 x 100 px tiles)",
         f"Semi-synthetic patches split by scene ({protocol['patches']}); a tile is positive with at least "
@@ -75,8 +79,10 @@ def sar_sections(study: dict) -> list[str]:
         "at all (fainter RFI tiles are left out); C chosen by validation average precision. Real: the three real RFI "
         f"patches in {protocol['real_windows']} windows, a tile positive when it overlaps an RFI box (evaluation "
         f"only). Semi-synthetic test: {semi['tiles']} tiles, {semi['positive_share']:.1%} positive (chance AP); real: "
-        f"{real['tiles']} tiles, {real['positive_share']:.1%} positive.",
-        report.table(["features / stage", "semi-synth. ROC-AUC", "semi-synth. AP", "real ROC-AUC", "real AP"], rows),
+        f"{real['tiles']} tiles, {real['positive_share']:.1%} positive. Tile features as they are:",
+        report.table(header, sar_rows(probes)),
+        "Tile features relative to their patch (minus the patch's median tile):",
+        report.table(header, sar_rows(study["probes_relative"])),
     ]
 
 

@@ -13,7 +13,9 @@ for the controls (pixels, random-init copies): tiles are 20 x 100 px (a 17 x 5 g
   windows share is counted once). A tile is positive when it overlaps an RFI box; tiles that overlap only an ignore
   box are left out.
 
-Reported: ROC-AUC and average precision (with the share of positives, which is chance AP) on both sets.
+Two readings of each tile: its features as they are, and relative to its patch (minus the patch's median tile,
+`relative_to_patch`): RFI is an anomaly against its own scene, and a linear probe of absolute features must also
+separate scenes. Reported: ROC-AUC and average precision (with the share of positives, which is chance AP) on both sets.
 """
 
 from __future__ import annotations
@@ -111,6 +113,32 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
+def relative_to_patch(features: np.ndarray) -> np.ndarray:
+    """Tile features [W * 85, d] minus their window's median tile, per feature: what a tile has that the rest of
+    its patch has not (RFI is an anomaly against its own scene, and backgrounds differ between scenes)."""
+    tiles = features.reshape(-1, TILE_GRID[0] * TILE_GRID[1], features.shape[1])
+    return (tiles - np.median(tiles, axis=1, keepdims=True)).reshape(features.shape)
+
+
+def sar_probes(features: dict, sets: dict, reading) -> dict:
+    """{set: {stage: probe summary with both test sets' metrics}} of features read through `reading`."""
+    probes = {}
+    for name, stages in features["train"].items():
+        probes[name] = {}
+        for stage in stages:
+            picked = {split: (reading(features[split][name][stage])[kept], labels[kept])
+                      for split, (_, labels, kept) in sets.items()}  # fmt: skip
+            result = fit_probe(picked["train"], picked["val"], picked["test"], select="average_precision")
+            summary = result.summary()
+            summary["validation_average_precision"] = summary.pop("validation_accuracy")
+            probes[name][stage] = summary | {
+                "semi_synthetic": binary_metrics(result.scores(picked["test"][0]), picked["test"][1]),
+                "real": binary_metrics(result.scores(picked["real"][0]), picked["real"][1]),
+            }
+            print(f"SAR probe {name} / {stage}: {probes[name][stage]}", flush=True)
+    return probes
+
+
 def sar_study(folder: Path, cache: Path, patches: tuple[int, int, int] = PATCHES) -> dict:
     """The SAR probes (module docstring) -> the representation_sar.json document."""
     started = time.time()
@@ -123,18 +151,8 @@ def sar_study(folder: Path, cache: Path, patches: tuple[int, int, int] = PATCHES
         split: cached_features(cache / f"sar_{split}_{key}.npz", lambda s=split: sar_features(models, sets[s][0]))
         for split in sets
     }
-    probes = {}
-    for name, stages in features["train"].items():
-        probes[name] = {}
-        for stage in stages:
-            picked = {split: (features[split][name][stage][kept], labels[kept])
-                      for split, (_, labels, kept) in sets.items()}  # fmt: skip
-            result = fit_probe(picked["train"], picked["val"], picked["test"], select="average_precision")
-            probes[name][stage] = result.summary() | {
-                "semi_synthetic": binary_metrics(result.scores(picked["test"][0]), picked["test"][1]),
-                "real": binary_metrics(result.scores(picked["real"][0]), picked["real"][1]),
-            }
-            print(f"SAR probe {name} / {stage}: {probes[name][stage]}", flush=True)
+    probes = {"probes": sar_probes(features, sets, lambda v: v),
+              "probes_relative": sar_probes(features, sets, relative_to_patch)}  # fmt: skip
     return {
         "domain": "sar",
         "checkpoints": records,
@@ -145,6 +163,6 @@ def sar_study(folder: Path, cache: Path, patches: tuple[int, int, int] = PATCHES
                               "real_windows": len(sets["real"][0])}),
         "stages": {PIXELS: [{"name": PIXELS, "depth": 0.0, "line": "main"}]}
         | {name: [vars(stage) for stage in tile_stages(model)] for name, model in models.items()},
-        "probes": probes,
+        **probes,
         "seconds": round(time.time() - started, 1),
     }  # fmt: skip

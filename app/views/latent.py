@@ -32,6 +32,7 @@ from rfi_models.analysis.latent_view import colour_options, colour_values, stand
 from rfi_models.analysis.representation_view import (
     LABEL_FRACTIONS,
     SAR_METRICS,
+    SAR_READINGS,
     SAR_SETS,
     probe_scores,
     stale_checkpoints,
@@ -188,11 +189,13 @@ def representation_section(study: dict) -> None:
         about = (f"{protocol['test_digits']} test digits; probes on {labels} of {protocol['train_digits']} training "
                  "digits")  # fmt: skip
     else:
-        left, right = st.columns(2)
+        left, middle, right = st.columns(3)
         test_set = left.radio("Reported on", list(SAR_SETS), horizontal=True, key="probe_set")
-        metric = right.radio("Score", list(SAR_METRICS), horizontal=True, key="probe_metric")
-        scores, y_title = probe_scores(study, test_set=SAR_SETS[test_set], metric=SAR_METRICS[metric]), metric
-        about = f"'this 20 x 100 px tile contains visible RFI', on the {test_set}"
+        metric = middle.radio("Score", list(SAR_METRICS), horizontal=True, key="probe_metric")
+        reading = right.radio("Tile features", list(SAR_READINGS), horizontal=True, key="probe_reading")
+        scores = probe_scores(study, test_set=SAR_SETS[test_set], metric=SAR_METRICS[metric],
+                              reading=SAR_READINGS[reading])  # fmt: skip
+        y_title, about = metric, f"'this 20 x 100 px tile has visible RFI', {test_set}, features {reading}"
     key = ("probe_depth", domain, made_with, y_title, about, talk)
     figure(cached_figure(key, lambda: probe_depth_figure(study["stages"], scores, y_title, f"Linear probes: {about}",
                                                          talk=talk)), "probe_depth")  # fmt: skip

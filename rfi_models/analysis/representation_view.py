@@ -10,6 +10,7 @@ from pathlib import Path
 LABEL_FRACTIONS = {"1 %": "0.01", "10 %": "0.1", "100 %": "1.0"}  # MNIST: the share of training labels
 SAR_SETS = {"semi-synthetic test": "semi_synthetic", "real RFI patches": "real"}
 SAR_METRICS = {"ROC-AUC": "roc_auc", "average precision": "average_precision"}
+SAR_READINGS = {"relative to the patch": "probes_relative", "as they are": "probes"}  # the tiles' features
 
 
 def representation_file(folder: str | Path, domain: str) -> Path:
@@ -27,13 +28,14 @@ def read_representation(folder: str | Path, domain: str) -> dict | None:
 
 
 def probe_scores(results: dict, fraction: str = "1.0", test_set: str = "semi_synthetic",
-                 metric: str = "roc_auc") -> dict[str, dict[str, float]]:  # fmt: skip
-    """{set: {stage: score}}: MNIST test accuracy at a label fraction, or a SAR metric on one test set."""
+                 metric: str = "roc_auc", reading: str = "probes") -> dict[str, dict[str, float]]:  # fmt: skip
+    """{set: {stage: score}}: MNIST test accuracy at a label fraction, or a SAR metric on one test set, of the tile
+    features as they are (reading "probes") or relative to their patch ("probes_relative")."""
     if results["domain"] == "mnist":
         return {name: {stage: entry[fraction]["accuracy"] for stage, entry in stages.items() if fraction in entry}
                 for name, stages in results["probes"].items()}  # fmt: skip
     return {name: {stage: entry[test_set][metric] for stage, entry in stages.items()}
-            for name, stages in results["probes"].items()}  # fmt: skip
+            for name, stages in results[reading].items()}  # fmt: skip
 
 
 def stale_checkpoints(results: dict, current: dict[str, tuple[str, str]]) -> list[str]:
