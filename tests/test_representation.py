@@ -174,3 +174,17 @@ def test_the_latent_page_says_when_the_sidebar_checkpoints_are_not_the_studys(tm
     app.run()
     assert not app.exception and "not of it" in app.warning[0].value
     assert {"probe_depth", "cka"} <= {chart.key for chart in app.get("plotly_chart")}  # still drawn, with the warning
+
+
+def test_the_latent_page_draws_the_sar_probes_from_the_shipped_study(monkeypatch):
+    monkeypatch.setenv("RFI_MODELS_CHECKPOINTS", str(CHECKPOINTS))
+    app = AppTest.from_file("../app/streamlit_app.py", default_timeout=120).run()
+    app.sidebar.radio(key="domain").set_value("sar").run()
+    app.switch_page("views/latent.py").run()
+    app.session_state["representation_view"] = True
+    app.run()
+    assert not app.exception and not app.warning
+    app.radio(key="probe_set").set_value("real RFI patches").run()
+    charts = {chart.key: json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
+    assert "cka" not in charts and "real RFI patches" in charts["probe_depth"]["layout"]["title"]["text"]
+    assert {"MAE", "CAE", "DAE", "pixels", "DAE random init"} <= {t["name"] for t in charts["probe_depth"]["data"]}
