@@ -91,12 +91,17 @@ def rfi_pixel_metrics(
     """Pixel-level detection quality of a score map against the RFI mask, over valid pixels only.
 
     scores: float [..., H, W] (higher = more RFI-like); truth: bool [..., H, W]; images: [..., C, H, W].
-    Returns roc_auc, average_precision, best_f1 (over all thresholds) with its threshold, and, when
-    `threshold` is given, iou, precision and recall of `scores >= threshold`. AUC/AP are NaN when
-    the valid pixels hold only one class.
+    See `detection_metrics` for what is returned.
     """
     valid = valid_pixels(images)
-    s, t = np.asarray(scores)[valid].astype(np.float64), np.asarray(truth, dtype=bool)[valid]
+    return detection_metrics(np.asarray(scores)[valid], np.asarray(truth, dtype=bool)[valid], threshold)
+
+
+def detection_metrics(scores: np.ndarray, truth: np.ndarray, threshold: float | None = None) -> dict[str, float]:
+    """Detection quality of 1-D pixel scores against 1-D bool truth: roc_auc, average_precision, best_f1 (over all
+    thresholds) with its threshold, and, when `threshold` is given, iou, precision and recall of
+    `scores >= threshold`. AUC/AP are NaN when the pixels hold only one class."""
+    s, t = np.asarray(scores, dtype=np.float64), np.asarray(truth, dtype=bool)
     result: dict[str, float] = {"positive_fraction": float(t.mean()) if t.size else float("nan")}
     if t.any() and not t.all():
         precision, recall, thresholds = precision_recall_curve(t, s)

@@ -106,7 +106,7 @@ def test_without_a_recorded_threshold_a_detector_is_calibrated_on_validation_pat
     assert Detector.from_checkpoint(path, "rfi").threshold > 0
 
 
-@pytest.mark.parametrize("control", ["control-input", "control-median"])
+@pytest.mark.parametrize("control", ["control-input", "control-median", "control-band"])
 def test_a_no_model_control_is_a_detector_choice(scene, tmp_path, control, capsys):
     folder, _pixels, _ = scene
     code = main([str(folder / "scene.npy"), "--checkpoint", control, "--method", "rfi", "--threshold", "0.02",

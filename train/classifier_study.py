@@ -27,22 +27,24 @@ from pathlib import Path
 
 import torch
 
-from rfi_models.data import synthetic_sar
 from rfi_models.data.semisynthetic import semi_synthetic
+from rfi_models.data.synthetic_sar import synthetic_sar_truth
 from rfi_models.runtime import keep_large_blocks
 
 from . import report, report_sar
-from .evaluate_sar import all_scores, classifier_for, memoised, residual_sources, set_metrics
+from .evaluate_sar import all_scores, classifier_for, memoised, residual_sources
+from .sar_metrics import Labelled, set_metrics
 from .sar_sets import SarSets, load_sets
 
 FRESH_SEED = 1500  # synthetic patches no model trained on (training 1000, validation 2000, test 3000)
 
 
 def training_sets(sets: SarSets, n: int) -> dict[str, dict]:
-    """The four classifier training sets (module docstring), each {set name: (images, truth)}."""
-    fresh = synthetic_sar(n, seed=FRESH_SEED, rfi_probability=0.5)
+    """The four classifier training sets (module docstring), each {set name: Labelled}."""
+    images, exact, visible = synthetic_sar_truth(n, seed=FRESH_SEED, rfi_probability=0.5)
+    fresh = Labelled(images, visible, exact)
     unseen = semi_synthetic("val", n, rfi_probability=0.5)
-    unseen_pair = (unseen.images, unseen.masks)
+    unseen_pair = Labelled(unseen.images, unseen.visible, unseen.masks)
     return {
         "current": sets.train,
         "fresh synthetic": {"synthetic": fresh, "semi_synthetic": sets.train["semi_synthetic"]},
@@ -62,10 +64,10 @@ def study(folder: Path, sets: SarSets, n: int) -> dict:
         for variant, train_sets in variants.items():
             classifier = classifier_for(residual_fn, train_sets)
             results[source][variant] = {
-                name: set_metrics(all_scores(images, residual_fn, classifier)["learned"], images, truth, None)[
+                name: set_metrics(all_scores(labelled.images, residual_fn, classifier)["learned"], labelled, None)[
                     "average_precision"
                 ]
-                for name, (images, truth) in sets.test.items()
+                for name, labelled in sets.test.items()
             }
         print(source, json.dumps(results[source]), flush=True)
     return {"patches_per_set": n, "fresh_seed": FRESH_SEED, "average_precision": results}

@@ -5,11 +5,15 @@ goes through the same scores: the raw `error` and `ssim`, the hand-written `rfi`
 secondary classifier (`rfi_models.analysis.secondary`), trained here once per source on the training sets
 (synthetic and semi-synthetic, with RFI masks) from a fixed seed. The baseline (row statistics) is scored too.
 
-- Thresholds: best F1 on the semi-synthetic validation set (synthetic validation where there is none).
-- Reported on the synthetic test set and the semi-synthetic test set (pixel ROC-AUC, average precision, best F1,
-  IoU at the calibrated threshold), and, at that threshold, the share of pixels flagged on the real RFI-free
-  quick-looks (any flag there is a false positive).
-- The default detector is the one with the highest average precision on the semi-synthetic validation set.
+- Truth, metrics and boxes: `train.sar_metrics` (visible RFI is the truth; invisible changes are left out).
+- Thresholds: the one maximising the mean pixel F1 of the semi-synthetic validation set (synthetic where there
+  is none) and the real RFI patches (`sar_metrics.joint_threshold`).
+- Reported on the synthetic and semi-synthetic test sets and on the real RFI patches (the "real RFI (3 patches,
+  validation)" column): pixel ROC-AUC and average precision, and at the calibrated threshold pixel IoU,
+  precision and recall and the box metrics; and, at that threshold, the share of pixels flagged on the real
+  RFI-free quick-looks (any flag there is a false positive).
+- The default detector is the one with the highest mean of the average precision on the semi-synthetic
+  validation set and on the real RFI patches (`VALIDATION_RULE`).
 - Reconstruction floor: each model's held-out MSE against the per-patch, per-channel mean predictor (valid
   pixels; the MAE on its hidden patches at its training ratio).
 
@@ -33,18 +37,21 @@ from rfi_models.analysis.controls import CONTROLS, control_residual_fn
 from rfi_models.analysis.detector import CALIBRATION_FILE, model_residual_fn
 from rfi_models.analysis.secondary import SecondaryClassifier, pixel_features, sample_pixels, train_classifier
 from rfi_models.analysis.tiling import score_tiled
+from rfi_models.atomic import write_bytes
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.manifest import file_sha256
-from rfi_models.metrics import rfi_pixel_metrics, valid_pixels
+from rfi_models.metrics import valid_pixels
 from rfi_models.models import MaskedAutoencoder
 from rfi_models.names import FAMILIES
 
+from .sar_metrics import Labelled, joint_threshold, pooled, set_metrics
 from .sar_sets import SarSets, load_sets
 
 CLASSIFIER_SEED = 0
 PIXELS_PER_CLASS = 10_000  # per training set and class, for the classifier
 BATCH = 4
 NEIGHBOUR_CONTROL = "control: neighbour patches"  # the MAE's floor task done by the 8 neighbours' mean
+VALIDATION_RULE = "mean of the pixel AP on the semi-synthetic validation set and on the real RFI patches"
 ResidualFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -69,23 +76,32 @@ def classifier_for(
     residual_fn: ResidualFn, train_sets: dict, seed: int = CLASSIFIER_SEED, per_class: int = PIXELS_PER_CLASS
 ) -> SecondaryClassifier:
     """The secondary classifier of one residual source, trained on a seeded class-balanced pixel sample of every
-    training set (images [N, 2, H, W], truth [N, H, W]): up to `per_class` pixels per class and set."""
+    training set (`Labelled`, or (images [N, 2, H, W], truth [N, H, W]) pairs): up to `per_class` pixels per
+    class and set; visible RFI is positive, invisible RFI is left out."""
     rng = np.random.default_rng(seed)
     features, labels = [], []
-    for images, truth in train_sets.values():
+    for entry in train_sets.values():
+        labelled = entry if isinstance(entry, Labelled) else Labelled(entry[0], entry[1], entry[1])
+        images = labelled.images
         per_patch = max(1, per_class // len(images))
         for i in range(0, len(images), BATCH):
             batch = images[i : i + BATCH]
             with torch.no_grad():
                 f = pixel_features(batch, residual_fn(batch))
-            x, y = sample_pixels(f, truth[i : i + BATCH], valid_pixels(batch), rng, per_patch * len(batch))
+            keep = np.stack([labelled.kept(j) for j in range(i, i + len(batch))])
+            x, y = sample_pixels(f, labelled.visible[i : i + BATCH], keep, rng, per_patch * len(batch))
             features.append(x)
             labels.append(y)
     return train_classifier(np.concatenate(features), np.concatenate(labels), seed=seed)
 
 
-def all_scores(images: np.ndarray, residual_fn: ResidualFn, classifier: SecondaryClassifier) -> dict[str, np.ndarray]:
-    """Every method's score maps of one set: {method: float32 [N, H, W]}; the residual is computed once per batch."""
+def all_scores(images, residual_fn: ResidualFn, classifier: SecondaryClassifier) -> dict[str, list | np.ndarray]:
+    """Every method's score maps of one set: {method: float32 [N, H, W]}; the residual is computed once per batch.
+    A list of images of other sizes than the models' is scored tile by tile, into a list of maps."""
+    if isinstance(images, list):
+        fn = memoised(residual_fn)
+        methods = (*METHODS, "learned")
+        return {m: [score_tiled(method_score_fn(fn, m, classifier), x, SAR_SIZE) for x in images] for m in methods}
     parts: dict[str, list] = {m: [] for m in (*METHODS, "learned")}
     for i in range(0, len(images), BATCH):
         batch = images[i : i + BATCH]
@@ -95,12 +111,6 @@ def all_scores(images: np.ndarray, residual_fn: ResidualFn, classifier: Secondar
             parts[method].append(score_residual(batch, residual, method))
         parts["learned"].append(classifier.scores(batch, residual))
     return {method: np.concatenate(maps) for method, maps in parts.items()}
-
-
-def set_metrics(scores: np.ndarray, images: np.ndarray, truth: np.ndarray, threshold: float | None) -> dict:
-    keep = ("roc_auc", "average_precision", "best_f1", "best_f1_threshold", "iou", "precision", "recall")
-    metrics = rfi_pixel_metrics(scores, truth, images, threshold=threshold)
-    return {k: metrics[k] for k in keep if k in metrics}
 
 
 def flagged_share(score_fn: Callable[[np.ndarray], np.ndarray], scenes: dict[str, np.ndarray], threshold: float):
@@ -133,37 +143,54 @@ def method_score_fn(residual_fn: ResidualFn, method: str, classifier: SecondaryC
     return lambda tiles: score_residual(tiles, residual_fn(tiles), method)
 
 
+def validation_sets(sets: SarSets) -> dict[str, Labelled]:
+    """The sets thresholds and the default detector are chosen on: the calibration set and the real RFI."""
+    chosen = {sets.calibration_name(): sets.val[sets.calibration_name()]}
+    return chosen | ({"real_rfi": sets.real_rfi} if sets.real_rfi is not None else {})
+
+
+def judged(scores: dict[str, object], sets: SarSets, real_fn: Callable) -> dict:
+    """One detector's entry from its score maps on every labelled set ({set name: maps}, validation sets first):
+    the threshold, validation and test metrics, and the share flagged on the real RFI-free quick-looks."""
+    val_sets = validation_sets(sets)
+    threshold = joint_threshold([pooled(scores[name], labelled) for name, labelled in val_sets.items()])
+    calibration_set = sets.calibration_name()
+    entry = {"threshold": threshold, "val": set_metrics(scores[calibration_set], val_sets[calibration_set], threshold)}
+    if "real_rfi" in val_sets:
+        entry["real_rfi"] = set_metrics(scores["real_rfi"], sets.real_rfi, threshold)
+    for name, labelled in sets.test.items():
+        entry[name] = set_metrics(scores[f"test/{name}"], labelled, threshold)
+    entry["real_rfi_free"] = flagged_share(real_fn, sets.real, threshold)
+    return entry
+
+
+def labelled_sets(sets: SarSets) -> dict[str, Labelled]:
+    """Every labelled set a detector is scored on: validation ones by name, test ones as test/<name>."""
+    return validation_sets(sets) | {f"test/{name}": labelled for name, labelled in sets.test.items()}
+
+
 def evaluate_source(residual_fn: ResidualFn, sets: SarSets, seed: int = CLASSIFIER_SEED) -> tuple[dict, dict]:
     """(results per method, calibration per method) of one residual source."""
     classifier = classifier_for(residual_fn, sets.train, seed)
-    calibration_set = sets.calibration_name()
-    val_images, val_truth = sets.val[calibration_set]
-    val_scores = all_scores(val_images, residual_fn, classifier)
-    test_scores = {name: all_scores(images, residual_fn, classifier) for name, (images, _) in sets.test.items()}
     real_fn = memoised(residual_fn)
+    scored = {name: all_scores(labelled.images, real_fn, classifier) for name, labelled in labelled_sets(sets).items()}
     results, calibration = {}, {}
-    for method, scores in val_scores.items():
-        val = set_metrics(scores, val_images, val_truth, None)
-        threshold = val["best_f1_threshold"]
-        entry = {"threshold": threshold, "val": val}
-        for name, (images, truth) in sets.test.items():
-            entry[name] = set_metrics(test_scores[name][method], images, truth, threshold)
-        entry["real_rfi_free"] = flagged_share(method_score_fn(real_fn, method, classifier), sets.real, threshold)
-        results[method] = entry
-        calibration[method] = {"threshold": threshold}
+    for method in (*METHODS, "learned"):
+        maps = {name: by_method[method] for name, by_method in scored.items()}
+        results[method] = judged(maps, sets, method_score_fn(real_fn, method, classifier))
+        calibration[method] = {"threshold": results[method]["threshold"]}
     calibration["learned"]["classifier"] = classifier.to_dict()
     return results, calibration
 
 
 def evaluate_baseline(sets: SarSets) -> dict:
-    images, truth = sets.val[sets.calibration_name()]
-    val = set_metrics(in_batches(images, baseline_scores), images, truth, None)
-    threshold = val["best_f1_threshold"]
-    entry = {"threshold": threshold, "val": val}
-    for name, (test_images, test_truth) in sets.test.items():
-        entry[name] = set_metrics(in_batches(test_images, baseline_scores), test_images, test_truth, threshold)
-    entry["real_rfi_free"] = flagged_share(baseline_scores, sets.real, threshold)
-    return entry
+    def maps(images):
+        if isinstance(images, list):
+            return [score_tiled(baseline_scores, x, SAR_SIZE) for x in images]
+        return in_batches(images, baseline_scores)
+
+    scores = {name: maps(labelled.images) for name, labelled in labelled_sets(sets).items()}
+    return judged(scores, sets, baseline_scores)
 
 
 def channel_means(image: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -272,13 +299,21 @@ def evaluate(folder: Path, sets: SarSets, only: set[str] | None = None, previous
     return {"results": results, "calibration": calibration}
 
 
+def validation_score(entry: dict) -> float:
+    """The default detector's rule (`VALIDATION_RULE`); the calibration set's AP alone without real RFI."""
+    aps = [entry["val"]["average_precision"], *([entry["real_rfi"]["average_precision"]] if "real_rfi" in entry
+                                                else [])]  # fmt: skip
+    return float(np.mean(aps))
+
+
 def best_on_validation(results: dict) -> dict:
-    """The detector with the highest average precision on the calibration (validation) set."""
-    candidates = [("baseline", "", results["baseline"]["val"]["average_precision"])]
+    """The detector with the highest `validation_score`."""
+    candidates = [("baseline", "", results["baseline"])]
     for source, methods in results["sources"].items():
-        candidates += [(source, method, entry["val"]["average_precision"]) for method, entry in methods.items()]
-    source, method, ap = max(candidates, key=lambda c: -1 if np.isnan(c[2]) else c[2])
-    return {"source": source, "method": method, "val_average_precision": ap}
+        candidates += [(source, method, entry) for method, entry in methods.items()]
+    scored = [(source, method, validation_score(entry)) for source, method, entry in candidates]
+    source, method, score = max(scored, key=lambda c: -1 if np.isnan(c[2]) else c[2])
+    return {"source": source, "method": method, "rule": VALIDATION_RULE, "validation_score": score}
 
 
 def run(folder: Path, n_train: int, n_val: int, n_test: int, only: set[str] | None = None) -> dict:
@@ -293,5 +328,5 @@ def run(folder: Path, n_train: int, n_val: int, n_test: int, only: set[str] | No
         except (OSError, ValueError, KeyError):
             previous = None
     done = evaluate(folder, sets, only, previous)
-    (folder / CALIBRATION_FILE).write_text(json.dumps(done["calibration"], default=float))
+    write_bytes(folder / CALIBRATION_FILE, json.dumps(done["calibration"], default=float).encode())
     return done["results"]

@@ -9,6 +9,12 @@ quick-looks (false positives).
   RFI-free test set is the same test backgrounds without RFI.
 - real RFI-free: the seven real quick-looks, whole (red = co-pol, green = cross-pol); no RFI is visible in them,
   so every flagged pixel is a false positive. Four of them are backgrounds of the semi-synthetic training split.
+- real RFI (`rfi_models.data.real_rfi`): the three real patches with real RFI and hand-drawn boxes, a
+  *validation* set (thresholds and the default detector are chosen on it and the semi-synthetic validation
+  set); never trained on. It is reported as its own column, "real RFI (3 patches, validation)".
+
+Generated sets carry both RFI masks (`Labelled`): the visible one is the truth, the rest of the exact one is left
+out (`train.sar_metrics`).
 """
 
 from __future__ import annotations
@@ -17,20 +23,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rfi_models.data import synthetic_sar
+from rfi_models.data.real_rfi import real_rfi_patches
 from rfi_models.data.semisynthetic import real_quicklooks, scene_split, semi_synthetic
-from rfi_models.data.synthetic_sar import SPLIT_SEEDS
+from rfi_models.data.synthetic_sar import SPLIT_SEEDS, synthetic_sar_truth
 
-Pair = tuple[np.ndarray, np.ndarray]  # images float32 [N, 2, H, W] in [0, 1], truth bool [N, H, W]
+from .sar_metrics import Labelled, real_rfi_set
 
 
 @dataclass
 class SarSets:
-    train: dict[str, Pair] = field(default_factory=dict)
-    val: dict[str, Pair] = field(default_factory=dict)
-    test: dict[str, Pair] = field(default_factory=dict)
+    train: dict[str, Labelled] = field(default_factory=dict)
+    val: dict[str, Labelled] = field(default_factory=dict)
+    test: dict[str, Labelled] = field(default_factory=dict)
     clean_test: dict[str, np.ndarray] = field(default_factory=dict)  # RFI-free test images [N, 2, H, W]
     real: dict[str, np.ndarray] = field(default_factory=dict)  # real RFI-free images [2, H, W], any size
+    real_rfi: Labelled | None = None  # the real RFI patches (validation)
 
     def calibration_name(self) -> str:
         """The validation set thresholds and the default detector are chosen on."""
@@ -40,7 +47,7 @@ class SarSets:
         """Patches per set, the real images' sizes and the validation set used: what the results were made on."""
 
         def sizes(group: dict) -> dict:
-            return {name: len(value[0] if isinstance(value, tuple) else value) for name, value in group.items()}
+            return {name: len(value) for name, value in group.items()}
 
         return {
             "train": sizes(self.train),
@@ -51,25 +58,31 @@ class SarSets:
                 name: {"size": list(image.shape[1:]), "semi_synthetic_split": scene_split(name)}
                 for name, image in self.real.items()
             },
+            "real_rfi": len(self.real_rfi) if self.real_rfi is not None else 0,
             "calibration": self.calibration_name(),
         }
 
 
+def synthetic_set(n: int, split: str, rfi_probability: float = 0.5) -> Labelled:
+    images, exact, visible = synthetic_sar_truth(n, seed=SPLIT_SEEDS[split], rfi_probability=rfi_probability)
+    return Labelled(images, visible, exact)
+
+
 def synthetic_sets(n_train: int, n_val: int, n_test: int) -> SarSets:
     sets = SarSets()
-    sets.train["synthetic"] = synthetic_sar(n_train, seed=SPLIT_SEEDS["train"], rfi_probability=0.5)
-    sets.val["synthetic"] = synthetic_sar(n_val, seed=SPLIT_SEEDS["val"], rfi_probability=0.5)
-    sets.test["synthetic"] = synthetic_sar(n_test, seed=SPLIT_SEEDS["test"], rfi_probability=0.5)
-    sets.clean_test["synthetic"] = synthetic_sar(n_test, seed=SPLIT_SEEDS["test"], rfi_probability=0.0)[0]
+    for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
+        getattr(sets, split)["synthetic"] = synthetic_set(n, split)
+    sets.clean_test["synthetic"] = synthetic_set(n_test, "test", rfi_probability=0.0).images
     return sets
 
 
 def load_sets(n_train: int, n_val: int, n_test: int) -> SarSets:
-    """n_* synthetic and n_* semi-synthetic patches per split, and the real RFI-free quick-looks."""
+    """n_* synthetic and n_* semi-synthetic patches per split, the real RFI-free quick-looks and the real RFI."""
     sets = synthetic_sets(n_train, n_val, n_test)
     for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
         semi = semi_synthetic(split, n, rfi_probability=0.5)
-        getattr(sets, split)["semi_synthetic"] = (semi.images, semi.masks)
+        getattr(sets, split)["semi_synthetic"] = Labelled(semi.images, semi.visible, semi.masks)
     sets.clean_test["semi_synthetic"] = semi_synthetic("test", n_test, rfi_probability=0.0).images
     sets.real = real_quicklooks()
+    sets.real_rfi = real_rfi_set(real_rfi_patches())
     return sets

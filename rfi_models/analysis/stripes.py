@@ -73,12 +73,13 @@ class StripeFinder:
             for a, b in set(zip(upper[touching].tolist(), lower[touching].tolist(), strict=True)):
                 self.union(a, b)
 
-    def stripes(self) -> list[dict]:
-        """The stripes at least MIN_WIDTH columns wide, strongest first: row0, row1, col0, col1 (inclusive), peak
-        and mean score."""
+    def stripes(self, min_width: int | None = None) -> list[dict]:
+        """The stripes at least `min_width` (None: MIN_WIDTH) columns wide, strongest first: row0, row1, col0, col1
+        (inclusive), peak and mean score."""
+        min_width = MIN_WIDTH if min_width is None else min_width
         found = [dict(zip(("row0", "row1", "col0", "col1"), map(int, e[:4]), strict=True))
                  | {"peak": round(e[4], 6), "score": round(e[5] / max(e[6], 1), 6)}
-                 for e in self.extent.values() if e[3] - e[2] + 1 >= MIN_WIDTH]  # fmt: skip
+                 for e in self.extent.values() if e[3] - e[2] + 1 >= min_width]  # fmt: skip
         return sorted(found, key=lambda s: (-s["score"], s["row0"], s["col0"]))
 
 

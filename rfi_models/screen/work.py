@@ -18,13 +18,13 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from ..analysis.stripes import StripeFinder, close_gaps
 from ..analysis.tiling import Band, RowBlender, band_tops, count_tiles, score_band
 from ..atomic import atomic_path
 from ..io import Georef, open_scene, read_input, release_mapped_pages
 from ..io.georef import profile, read_georef, suppressed_georef_warning, write_raster
 from ..runtime import keep_large_blocks
 from .inputs import SceneInput
-from ..analysis.stripes import StripeFinder, close_gaps
 
 TORCH_THREADS = 1  # per task: a worker runs as many tasks at once as it has threads
 MAPPED_SUFFIXES = (".npy", ".tif", ".tiff")  # read through open_scene, memory-mapped when uncompressed
