@@ -3,7 +3,14 @@
 import numpy as np
 from scipy import ndimage
 
-from rfi_models.data.realism import histogram_distance, image_statistics, markdown_table, rfi_box_statistics
+from rfi_models.data.realism import (
+    annotated_boxes,
+    histogram_distance,
+    image_statistics,
+    markdown_table,
+    rfi_box_statistics,
+    stripe_strength,
+)
 from rfi_models.data.synthetic_sar import SarPatch
 
 
@@ -37,5 +44,20 @@ def test_rfi_boxes_close_dashes_like_an_annotator():
     boxes = rfi_box_statistics([patch])
     assert boxes["box_height"] == 10 and boxes["box_width"] == 140
     assert 60 < boxes["box_brightness"] < 90 and boxes["box_contrast"] > 10
-    result = {"statistics": {"a": image_statistics(image)}, "rfi_boxes": {"a": boxes}}
-    assert "| box_width | 140.0 |" in markdown_table(result)
+    strength = stripe_strength(image, (40, 50, 20, 160)) | {"boxes": 1.0}
+    result = {"statistics": {"a": image_statistics(image)}, "rfi_boxes": {"a": boxes}, "strength": {"a": strength}}
+    assert "| box_width | 140.0 |" in markdown_table(result) and "| `lit_rows` | 10.00 |" in markdown_table(result)
+
+
+def test_stripe_strength_measures_a_dashed_vh_stripe_against_the_rows_around_it():
+    image = np.full((2, 60, 200), 50, np.uint8)
+    image[1, 24:30, 20:180] = 52  # the stripe's faint floor
+    for col0 in range(20, 180, 40):
+        image[1, 24:30, col0 : col0 + 16] = 80  # dashes: 16 of every 40 columns lit, VV unchanged
+    box = annotated_boxes(image[1] > 51)[0]
+    assert box == (24, 30, 20, 180) and annotated_boxes(image[1] > 60) == [(24, 30, 20, 156)]  # dashes joined
+    strength = stripe_strength(image, (22, 32, 20, 180))  # drawn with a margin of 2 rows, as by hand
+    assert strength["vv_median_excess"] == 0 and strength["vh_median_excess"] == 2
+    assert strength["vh_p90_excess"] == 30 and strength["duty"] == 0.4
+    assert strength["height"] == 10 and strength["lit_rows"] == 6
+    assert stripe_strength(np.zeros_like(image), box) is None  # no valid reference pixel

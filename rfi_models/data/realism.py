@@ -8,6 +8,10 @@ API:
 - `rfi_box_statistics(patches) -> dict[str, float]`: median RFI box (connected component) height and width,
   mean 8-bit brightness and contrast (sd) inside boxes, for comparison with the published ClearSAR figures.
 - `histogram_distance(a, b, channel)`: Wasserstein-1 distance (grey levels) between pooled 8-bit histograms.
+- `stripe_strength(image uint8 [2, H, W], box) -> dict`: one RFI box measured against the rows just above and
+  below it (VV and VH median excess, VH 90th-percentile excess, the dash duty cycle, the height).
+- `rfi_strength(sets) -> dict`: the median of every `stripe_strength` measure over the boxes of each set: the real
+  RFI patches' hand-drawn boxes against the boxes an annotator would draw on generated visible RFI.
 - `comparison(patches=40, seed=0) -> dict`: real quick-looks vs the legacy and the quick-look recipes.
 - `markdown_table(result) -> str`, and `python -m rfi_models.data.realism [--patches N] [--out PATH]`,
   which writes docs/SAR_REALISM.md.
@@ -21,7 +25,10 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage, stats
 
-from .semisynthetic import real_quicklooks
+from ..analysis.stripes import find_stripes
+from ..atomic import write_bytes
+from .real_rfi import real_rfi_patches
+from .semisynthetic import real_quicklooks, semi_synthetic
 from .synthetic_sar import synthetic_sar_patches
 
 CLEARSAR = {"box_height": 10.0, "box_width": 140.0, "box_brightness": 73.0, "box_contrast": 13.0}
@@ -134,6 +141,67 @@ def rfi_box_statistics(patches) -> dict[str, float]:
             "box_brightness": float(np.mean(brightness)), "box_contrast": float(np.median(contrast))}  # fmt: skip
 
 
+STRENGTH = {
+    "vv_median_excess": "VV median in the box minus that of the rows above and below (grey levels)",
+    "vh_median_excess": "VH median excess (grey levels)",
+    "vh_p90_excess": "VH 90th-percentile excess (grey levels)",
+    "duty": "share of the box's columns whose VH maximum exceeds the reference rows' VH 90th percentile + 5",
+    "height": "box height (rows)",
+    "lit_rows": "rows of the box whose VH 90th percentile exceeds the reference rows' + 5 (the stripe's height)",
+}
+
+
+def stripe_strength(image: np.ndarray, box: tuple[int, int, int, int]) -> dict[str, float] | None:
+    """One RFI box [row0, row1, col0, col1) of a uint8 [2, H, W] image, measured against the box's own height of
+    rows just above and just below it (the valid pixels there); None where no reference pixel is valid."""
+    row0, row1, col0, col1 = box
+    height = row1 - row0
+    image = image.astype(np.int32)
+    reference = np.concatenate([image[:, max(0, row0 - height) : row0, col0:col1].reshape(2, -1),
+                                image[:, row1 : row1 + height, col0:col1].reshape(2, -1)], axis=1)  # fmt: skip
+    reference = reference[:, reference.any(axis=0)]
+    inside = image[:, row0:row1, col0:col1]
+    if reference.shape[1] == 0 or not inside.any():
+        return None
+    median, p90 = np.median(reference, axis=1), np.percentile(reference[1], 90)
+    return {"vv_median_excess": float(np.median(inside[0]) - median[0]),
+            "vh_median_excess": float(np.median(inside[1]) - median[1]),
+            "vh_p90_excess": float(np.percentile(inside[1], 90) - p90),
+            "duty": float((inside[1].max(axis=0) > p90 + 5).mean()), "height": float(height),
+            "lit_rows": float((np.percentile(inside[1], 90, axis=1) > p90 + 5).sum())}  # fmt: skip
+
+
+def annotated_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The truth boxes of a generated bool [H, W] visible-RFI mask, as the evaluation draws them
+    (`analysis.stripes.find_stripes`: gaps along rows closed, stripes at least MIN_WIDTH columns wide), as
+    [row0, row1, col0, col1)."""
+    return [(s["row0"], s["row1"] + 1, s["col0"], s["col1"] + 1) for s in find_stripes(mask.astype(np.float32), 0.5)]
+
+
+def rfi_strength(sets: dict[str, list[tuple[np.ndarray, list]]]) -> dict[str, dict[str, float]]:
+    """{set: {measure: median over its boxes}, plus "boxes": how many} for sets of (uint8 image, boxes) pairs."""
+    result = {}
+    for name, pairs in sets.items():
+        rows = [m for image, boxes in pairs for box in boxes if (m := stripe_strength(image, box))]
+        result[name] = {key: float(np.median([r[key] for r in rows])) if rows else float("nan") for key in STRENGTH}
+        result[name]["boxes"] = float(len(rows))
+    return result
+
+
+def strength_sets(patches: int, seed: int) -> dict[str, list[tuple[np.ndarray, list]]]:
+    """The real RFI patches with their hand-drawn boxes; generated patches (the quick-look recipe and the
+    semi-synthetic validation split, all contaminated) with the evaluation's truth boxes of their visible RFI."""
+    def as_uint8(x: np.ndarray) -> np.ndarray:
+        return np.rint(x * 255).astype(np.uint8)
+
+    real = [(as_uint8(p.image), list(p.boxes)) for p in real_rfi_patches().values()]
+    synthetic = [(p.image, annotated_boxes(p.visible))
+                 for p in synthetic_sar_patches(patches, seed=seed, rfi_probability=1.0)]  # fmt: skip
+    semi = semi_synthetic("val", patches, seed=seed, rfi_probability=1.0)
+    semi_pairs = [(as_uint8(x), annotated_boxes(v)) for x, v in zip(semi.images, semi.visible, strict=True)]
+    return {"real RFI (3 patches)": real, "synthetic quicklook": synthetic, "semi-synthetic": semi_pairs}
+
+
 def comparison(patches: int = 40, seed: int = 0) -> dict:
     """Statistics of the real quick-looks and of RFI-free patches of both recipes, distances to the real
     histograms, and RFI box statistics of contaminated patches against the ClearSAR figures."""
@@ -149,8 +217,8 @@ def comparison(patches: int = 40, seed: int = 0) -> dict:
     for name, images in sets.items():
         for channel, label in enumerate(("vv", "vh")):
             statistics[name][f"{label}_histogram_w1"] = histogram_distance(images, real, channel)
-    return {"statistics": statistics, "rfi_boxes": boxes, "patches": patches, "seed": seed,
-            "real_images": len(real)}  # fmt: skip
+    return {"statistics": statistics, "rfi_boxes": boxes, "strength": rfi_strength(strength_sets(patches, seed)),
+            "patches": patches, "seed": seed, "real_images": len(real)}  # fmt: skip
 
 
 def markdown_table(result: dict) -> str:
@@ -165,7 +233,11 @@ def markdown_table(result: dict) -> str:
     boxes += "".join(
         f"| {key} | " + " | ".join(f"{result['rfi_boxes'][n][key]:.1f}" for n in box_names) + " |\n" for key in CLEARSAR
     )
-    return rows and header + rows + "\n" + boxes
+    names = list(result["strength"])
+    strength = "| RFI strength (median over boxes) | " + " | ".join(names) + " |\n|---|" + "---|" * len(names) + "\n"
+    strength += "".join(f"| `{key}` | " + " | ".join(f"{result['strength'][n][key]:.2f}" for n in names) + " |\n"
+                        for key in (*STRENGTH, "boxes"))  # fmt: skip
+    return rows and header + rows + "\n" + boxes + "\n" + strength
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -180,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     table = f"{marker}\n{markdown_table(result)}{marker}"
     text = text.split(marker)[0] + table + (text.split(marker)[2] if text.count(marker) == 2 else "\n")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+    write_bytes(Path(args.out), text.encode())
     print(markdown_table(result))
 
 
