@@ -64,6 +64,13 @@ class StripeFinder:
         if len(mask):
             self.last_row = global_labels[-1].copy()
 
+    def add_scores(self, top: int, scores: np.ndarray, threshold: float, valid: np.ndarray | None = None) -> None:
+        """The next block of rows of a score map, starting at row `top`: its pixels at or above `threshold` (valid
+        ones only, when `valid` is given), gaps along rows closed (`close_gaps`). Every caller that turns scores into
+        stripes (detect, screen, `find_stripes`) comes through here, so they all find the same stripes."""
+        flagged = scores >= threshold
+        self.add(top, close_gaps(flagged if valid is None else flagged & valid), scores)
+
     def join(self, above: np.ndarray, below: np.ndarray) -> None:
         """Union the components of two adjacent rows that touch (same column or diagonal)."""
         for shift in (-1, 0, 1):
@@ -99,6 +106,5 @@ def find_stripes(scores: np.ndarray, threshold: float, valid: np.ndarray | None 
     gaps along rows closed (`close_gaps`), 8-connected components at least MIN_WIDTH columns wide, each a box
     row0, row1, col0, col1 (inclusive) with its peak and mean score, strongest (mean) first."""
     finder = StripeFinder()
-    flagged = scores >= threshold
-    finder.add(0, close_gaps(flagged if valid is None else flagged & valid), scores)
+    finder.add_scores(0, scores, threshold, valid)
     return finder.stripes()
