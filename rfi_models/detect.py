@@ -1,18 +1,22 @@
 """RFI detection from the command line.
 
     python -m rfi_models.detect INPUT [--checkpoint CKPT] [--method M] --out MASK.{png,npy,tif} --scores SCORES.npy
-                                [--threshold T]
+                                [--threshold T] [--boxes STRIPES.geojson]
 
 INPUT is anything `rfi_models.io` accepts for SAR (2 bands, VV then VH; for a SAFE product, what was read and
 the processor's own RFI annotation are printed before the result); uncompressed .npy and TIFF
 scenes are memory-mapped and streamed tile by tile, so a whole Sentinel-1 GRD scene fits in bounded
 memory. CKPT is a SAR checkpoint, `baseline` for the non-learned detector, or a no-model control
-(`control-input`, `control-median`); M is its score (error, ssim, rfi, learned). Left out, both are the
-default detector recorded by the evaluation (rfi_models.analysis.detector). SCORES is float32 [H, W] at
+(`control-input`, `control-median`, `control-band`); M is its score (error, ssim, rfi, learned). Left out, both
+are the default detector recorded by the evaluation in the checkpoints folder, the same one
+`python -m rfi_models.screen` uses (`analysis.detector.choose_detector`). SCORES is float32 [H, W] at
 the input's size; MASK is the scores at or above the threshold (the detector's calibrated default
-unless --threshold is given). On bad input the exit code is 2 with a one-line message.
+unless --threshold is given). STRIPES is the mask as RFI stripes (`analysis.stripes`: flagged segments along
+rows, merged across the gaps of dashed stripes), one GeoJSON polygon each with its score (`io.geojson`):
+longitude/latitude when the input is georeferenced (a GeoTIFF, a SAFE product), else pixel coordinates.
+On bad input the exit code is 2 with a one-line message.
 
-Both outputs are written under temporary names beside their final ones and renamed only once complete
+Every output is written under a temporary name beside its final one and renamed only once complete
 (`rfi_models.atomic`): a killed run leaves the previous outputs, or none, never a partial file.
 """
 
@@ -29,19 +33,13 @@ import png
 import tifffile
 from tqdm import tqdm
 
-from .analysis.detector import (
-    CLI_PRECISION,
-    DETECTOR_METHODS,
-    NO_MODEL_SOURCES,
-    PRECISIONS,
-    Detector,
-    default_detector,
-    default_folder,
-)
+from .analysis.detector import Detector, add_detector_arguments, choose_detector
+from .analysis.stripes import StripeFinder
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
 from .checkpoint import CheckpointError
-from .io import InputError, ReadInfo, open_scene, read_input, release_mapped_pages
+from .io import Georef, InputError, ReadInfo, open_scene, read_input, release_mapped_pages
+from .io.geojson import LONLAT, check_boxes_path, coordinate_system, write_stripes
 from .io.read import is_safe_zip_source, zip_head
 from .runtime import keep_large_blocks
 
@@ -50,11 +48,12 @@ ROWS_PER_CHUNK = 1024  # a multiple of 16: a TIFF mask is written as one tile pe
 PROGRESS_MIN_TILES = 8
 
 
-def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
+def write_mask(scores: np.ndarray, threshold: float, path: Path, stripes: StripeFinder | None = None) -> int:
     """Threshold `scores` into `path` ROWS_PER_CHUNK rows at a time; returns the number of flagged pixels.
 
     Every format is written as the rows come (a mapped .npy, PNG rows through pypng, TIFF tiles through
     tifffile), so the mask never has to fit in memory whatever the scene's size. PNG and TIFF hold 0 / 255.
+    `stripes`, when given, is fed the same rows (`StripeFinder.add_scores`).
     """
     height, width = scores.shape
     flagged = 0
@@ -63,8 +62,11 @@ def write_mask(scores: np.ndarray, threshold: float, path: Path) -> int:
         """The mask, bool [<= ROWS_PER_CHUNK, W] at a time."""
         nonlocal flagged
         for top in range(0, height, ROWS_PER_CHUNK):
-            chunk = scores[top : top + ROWS_PER_CHUNK] >= threshold
+            block = np.asarray(scores[top : top + ROWS_PER_CHUNK])
+            chunk = block >= threshold
             flagged += int(chunk.sum())
+            if stripes is not None:
+                stripes.add_scores(top, block, threshold)
             release_mapped_pages(scores)
             yield chunk
 
@@ -116,16 +118,6 @@ def one_torch_thread_per_task(threads: int | None) -> int:
     return tasks
 
 
-def chosen_detector(args: argparse.Namespace) -> tuple[str, str]:
-    """(source, method) from --checkpoint and --method; the recorded default detector for what is left out."""
-    default_source, default_method = default_detector()
-    if args.checkpoint is None:
-        if default_source not in NO_MODEL_SOURCES:
-            default_source = str(default_folder() / f"{default_source}.safetensors")
-        return default_source, args.method or default_method or "rfi"
-    return args.checkpoint, args.method or "rfi"
-
-
 def open_input(path: str) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], ReadInfo | None]:
     """The scene to score, the function that turns its blocks into [0, 1], and what was read: for a SAFE product
     (folder or zip) the reader's report, with the processor's own RFI annotation; None for plain arrays."""
@@ -136,25 +128,45 @@ def open_input(path: str) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray
     return (*open_scene(source), None)
 
 
+def input_georef(path: str, info: ReadInfo | None) -> Georef | None:
+    """Where the input lies on Earth: what the reader found (SAFE products), or a GeoTIFF's header."""
+    if info is not None:
+        return info.georef
+    from .io.georef import scene_georef  # rasterio: only for the boxes
+
+    return scene_georef(path)
+
+
 def detect(args: argparse.Namespace) -> str:
     out, scores_path = Path(args.out), Path(args.scores)
     if out.suffix.lower() not in MASK_FORMATS:
         raise InputError(f"--out must end in one of {', '.join(MASK_FORMATS)}, got {out.name}")
     if scores_path.suffix.lower() != ".npy":
         raise InputError(f"--scores must be a .npy file, got {scores_path.name}")
+    boxes = check_boxes_path(args.boxes) if args.boxes else None
     scene, to_unit, info = open_input(args.input)
-    detector = Detector.create(*chosen_detector(args), args.threshold, precision=args.precision)
+    detector = Detector.create(*choose_detector(args.checkpoint, args.method), args.threshold, precision=args.precision)
     _, height, width = scene.shape
+    finder = StripeFinder() if boxes else None
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
         scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
         score_scene(detector, scene, to_unit, scores, args.threads)
-        flagged = write_mask(scores, detector.threshold, mask_partial)
+        flagged = write_mask(scores, detector.threshold, mask_partial, finder)
         del scores
+        if boxes is not None:
+            georef = input_georef(args.input, info)
+            stripes = finder.stripes()
+            write_stripes(boxes, stripes, georef, detector.name, detector.threshold, (height, width))
     read = [*info.lines(), *([] if info.rfi else ["the product has no RFI annotation"])] if info else []
+    wrote = f"wrote {out} and {scores_path}"
+    if boxes is not None:
+        system = coordinate_system(georef)
+        where = f"longitude/latitude from {georef.crs_name}" if system == LONLAT else system.split(":")[0]
+        wrote = f"wrote {out}, {scores_path} and {boxes} ({len(stripes)} stripes, {where})"
     return "\n".join([
         *read,
         f"{detector.name}: {height} x {width} px, threshold {detector.threshold:.4g}, "
-        f"{flagged} px flagged ({flagged / (height * width):.2%}); wrote {out} and {scores_path}",
+        f"{flagged} px flagged ({flagged / (height * width):.2%}); {wrote}",
     ])  # fmt: skip
 
 
@@ -167,21 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         help="SAR image: .npy/.npz or TIFF with VV and VH bands, a Sentinel-1 quick-look, "
         "or a SAFE product (.SAFE folder or .zip; its own RFI annotation is printed too)",
     )
-    parser.add_argument(
-        "--checkpoint",
-        help="SAR checkpoint (.safetensors), 'baseline', or a no-model control "
-        "('control-input', 'control-median'); default: the detector that measured best on the "
-        "semi-synthetic validation set (checkpoints/detectors.json)",
-    )
     parser.add_argument("--out", required=True, help="mask file: .png, .npy or .tif")
     parser.add_argument("--scores", required=True, help="score map file (.npy, float32 [H, W])")
-    parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
-    parser.add_argument("--method", choices=DETECTOR_METHODS,
-                        help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
-                        "(secondary classifier); default rfi, or the default detector's")  # fmt: skip
-    parser.add_argument("--precision", choices=PRECISIONS, default=CLI_PRECISION,
-                        help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
-                        "AMX, else float32; see the README)")  # fmt: skip
+    parser.add_argument("--boxes", help="also write the mask's RFI stripes, with their scores, as GeoJSON (.geojson): "
+                        "longitude/latitude when INPUT is georeferenced, else pixel coordinates")  # fmt: skip
+    add_detector_arguments(parser)
     parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "
                         "(default: torch's thread count, i.e. the cores or OMP_NUM_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)

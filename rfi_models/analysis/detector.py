@@ -13,12 +13,17 @@ default detector (the one that measured best on the semi-synthetic validation se
 sha256 of the checkpoint they were calibrated with and are ignored for any other file. A checkpoint's own recorded
 thresholds (`metrics.rfi_threshold_<method>`, written by earlier versions) come next; a detector without any is
 calibrated on the spot on synthetic validation patches.
+
+This module is the one definition of the detectors that `python -m rfi_models.detect`, `python -m rfi_models.screen`
+and the app share: the sources (`NO_MODEL_SOURCES` and checkpoints), the methods (`DETECTOR_METHODS`), the default
+(`choose_detector`: the recorded default's source and method, nothing else of its entry) and the command-line
+arguments that name them (`add_detector_arguments`).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +34,7 @@ import torch
 from ..checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from ..data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar
 from ..manifest import file_sha256
+from ..names import checkpoints_dir
 from .anomaly import METHODS, residuals, score_residual, scoring_mask_ratio
 from .baseline import baseline_scores
 from .controls import CONTROLS, control_residual_fn
@@ -39,15 +45,11 @@ CALIBRATION_PATCHES = 32
 DETECTOR_METHODS = (*METHODS, "learned")
 NO_MODEL_SOURCES = ("baseline", *CONTROLS)
 CALIBRATION_FILE = "detectors.json"
+FALLBACK_METHOD = "rfi"  # of a checkpoint or control named without a method, and when no default is recorded
 PRECISIONS = ("auto", "float32", "bfloat16")
 DEFAULT_PRECISION = "float32"  # of the library (evaluation, app): the same scores on every machine
 CLI_PRECISION = "auto"  # of the command lines: `resolve_precision`
 ResidualFn = Callable[[np.ndarray], np.ndarray]  # tiles [B, 2, th, tw] in [0, 1] -> residual [B, 2, th, tw]
-
-
-def default_folder() -> Path:
-    """The checkpoints folder: $RFI_MODELS_CHECKPOINTS, else `checkpoints/`."""
-    return Path(os.environ.get("RFI_MODELS_CHECKPOINTS", "checkpoints"))
 
 
 def read_calibration(folder: str | Path) -> dict:
@@ -69,9 +71,44 @@ def calibration_entry(folder: str | Path, key: str, checkpoint: Path | None = No
 
 
 def default_detector(folder: str | Path | None = None) -> tuple[str, str]:
-    """(source, method) of the default detector recorded by the evaluation; ("baseline", "") if none is."""
-    recorded = read_calibration(folder or default_folder()).get("default", {})
+    """(source, method) of the default detector recorded by the evaluation; ("baseline", "") if none is. Only these
+    two keys of the "default" entry are read (the rest records how it was chosen)."""
+    recorded = read_calibration(folder or checkpoints_dir()).get("default", {})
+    recorded = recorded if isinstance(recorded, dict) else {}
     return str(recorded.get("source", "baseline")), str(recorded.get("method", ""))
+
+
+def choose_detector(
+    checkpoint: str | None = None, method: str | None = None, folder: str | Path | None = None
+) -> tuple[str, str]:
+    """The (source, method) for `Detector.create` that a command line's --checkpoint and --method name.
+
+    Left out, both are the default detector recorded in `folder` (default: `checkpoints_dir()`), a model's source
+    being its checkpoint file there; a checkpoint or control given without a method, or a recorded default without
+    one, is scored with FALLBACK_METHOD. The baseline has no method ("")."""
+    folder = Path(folder or checkpoints_dir())
+    if checkpoint is None:
+        checkpoint, recorded = default_detector(folder)
+        if checkpoint not in NO_MODEL_SOURCES:
+            checkpoint = str(folder / f"{checkpoint}.safetensors")
+        method = method or recorded
+    return checkpoint, "" if checkpoint == "baseline" else method or FALLBACK_METHOD
+
+
+def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
+    """--checkpoint, --method, --threshold and --precision: how every command line names its detector."""
+    controls = ", ".join(f"'{name}'" for name in CONTROLS)
+    parser.add_argument("--checkpoint", help=f"SAR checkpoint (.safetensors), 'baseline', or a no-model control "
+                        f"({controls}); default: the default detector recorded by `python -m train.evaluate` in "
+                        f"{CALIBRATION_FILE} of the checkpoints folder ($RFI_MODELS_CHECKPOINTS, else the "
+                        "repository's checkpoints/)")  # fmt: skip
+    parser.add_argument("--method", choices=DETECTOR_METHODS,
+                        help="score of a checkpoint or control: error, ssim, rfi (hand-written filter) or learned "
+                        f"(secondary classifier); default: the default detector's, else {FALLBACK_METHOD}")  # fmt: skip
+    parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=CLI_PRECISION,
+                        help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
+                        "AMX, else float32; see the README)")  # fmt: skip
 
 
 def resolve_precision(precision: str) -> str:
@@ -126,14 +163,14 @@ class Detector:
         precision: str = DEFAULT_PRECISION,
     ) -> Detector:
         """The detector of `source` ('baseline', a control name, or a SAR checkpoint path) and `method`, with the
-        recorded threshold of `folder` (default: the checkpoint's folder, else `default_folder()`) unless given;
+        recorded threshold of `folder` (default: the checkpoint's folder, else `checkpoints_dir()`) unless given;
         `precision` is a model's (`model_residual_fn`)."""
         if source == "baseline":
-            recorded = calibration_entry(folder or default_folder(), "baseline").get("threshold")
+            recorded = calibration_entry(folder or checkpoints_dir(), "baseline").get("threshold")
             return cls.baseline(threshold if threshold is not None else recorded)
         if source in CONTROLS:
             return cls.from_residual(source, control_residual_fn(source), SAR_SIZE, method, threshold,
-                                     Path(folder or default_folder()))  # fmt: skip
+                                     Path(folder or checkpoints_dir()))  # fmt: skip
         return cls.from_checkpoint(source, method, threshold, folder, precision)
 
     @classmethod

@@ -1,8 +1,9 @@
 """Georeferencing read from GeoTIFFs and written into every GeoTIFF made from them, through rasterio (GDAL).
 
-`read_georef` takes a `Georef` from a file's header; `write_geotiff` writes a mask or any raster with it, a
-block of rows at a time; `geotiff_bytes` does the same in memory for downloads. rasterio takes a fraction of
-a second to import, so `rfi_models.io` imports this module only when a GeoTIFF is read or written.
+`read_georef` takes a `Georef` from a file's header (`scene_georef` from a scene file); `write_geotiff` writes
+a mask or any raster with it, a block of rows at a time; `geotiff_bytes` does the same in memory for downloads.
+rasterio takes a fraction of a second to import, so `rfi_models.io` imports this module only when a GeoTIFF is
+read or written.
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ def read_georef(source: str | Path | bytes, name: str = "GeoTIFF") -> Georef | N
                 return georef_of(dataset, name)
         except (RasterioError, OSError, ValueError):
             return None
+
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def scene_georef(path: str | Path) -> Georef | None:
+    """The georeferencing of a scene file read by `open_scene`: a (Geo)TIFF's, None for any other file (.npy)."""
+    return read_georef(path) if Path(path).suffix.lower() in TIFF_SUFFIXES else None
 
 
 def row_chunks(data: np.ndarray, rows: int = ROWS_PER_CHUNK) -> Iterable[np.ndarray]:
