@@ -9,7 +9,6 @@ movable window of the models' input size over it (the pages that run the models 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,15 +30,13 @@ from rfi_models.gallery import (
     windowed,
 )
 from rfi_models.io import InputError
-from rfi_models.names import DOMAINS, FAMILIES
+from rfi_models.names import DOMAINS, FAMILIES, checkpoints_dir
 from rfi_models.window import Window, place_window
-
-DEFAULT_CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 def checkpoints_folder() -> Path:
-    """The checkpoints folder: the repository's, or $RFI_MODELS_CHECKPOINTS set by whoever runs the server."""
-    return Path(os.environ.get("RFI_MODELS_CHECKPOINTS", DEFAULT_CHECKPOINTS))
+    """The checkpoints folder: $RFI_MODELS_CHECKPOINTS set by whoever runs the server, else the repository's."""
+    return checkpoints_dir()
 
 
 UPLOAD_TYPES = ["npy", "npz", "png", "jpg", "jpeg", "tif", "tiff", "zip"]

@@ -17,11 +17,11 @@ import rfi_models
 from rfi_models.analysis import attention_rollout, attribute, reconstruct_all
 from rfi_models.gallery import gallery_image
 from rfi_models.models import Autoencoder
-from rfi_models.names import FAMILIES
+from rfi_models.names import FAMILIES, checkpoints_dir
 
 from .timing import median_ms
 
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+CHECKPOINTS = checkpoints_dir()
 MASK_RATIO = 0.75  # the app's default
 SEED = 0
 IG_STEPS = 32

@@ -22,11 +22,12 @@ import numpy as np
 
 from rfi_models.analysis.detector import CLI_PRECISION
 from rfi_models.data import synthetic_sar
+from rfi_models.names import checkpoints_dir
 
 from .timing import TORCH_THREADS
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DETECTOR = ROOT / "checkpoints" / "mae_sar.safetensors"
+DEFAULT_DETECTOR = checkpoints_dir() / "mae_sar.safetensors"
 BLOCK = 1024
 
 

@@ -7,13 +7,17 @@ import time
 import numpy as np
 import pytest
 import tifffile
+import torch
 from PIL import Image
 
 import rfi_models
 from rfi_models import detect
 from rfi_models.analysis import Detector
+from rfi_models.analysis.detector import CALIBRATION_PATCHES
 from rfi_models.data import synthetic_sar
+from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.detect import main, write_mask
+from rfi_models.metrics import valid_pixels
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +90,27 @@ def test_mnist_checkpoint_is_refused(tmp_path, capsys, scene):
     assert code == 2 and "RFI detection needs a SAR model" in capsys.readouterr().err
 
 
-def test_calibrated_baseline_threshold_is_positive():
-    assert Detector.baseline().threshold > 0
+def f1_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
+    predicted = scores >= threshold
+    return 2 * float((predicted & truth).sum()) / float(predicted.sum() + truth.sum())
+
+
+def check_best_f1_on_validation_patches(detector: Detector) -> None:
+    """The detector's calibrated threshold gives the best F1 on the validation patches it is calibrated on: no
+    threshold on a grid of score quantiles does better, and it beats flagging every pixel."""
+    images, truth = synthetic_sar(CALIBRATION_PATCHES, *detector.tile, seed=SPLIT_SEEDS["val"], rfi_probability=0.5)
+    with torch.no_grad():
+        scores = np.concatenate([detector.score_batch(images[i : i + 4]) for i in range(0, len(images), 4)])
+    valid = valid_pixels(images)
+    scores, truth = scores[valid], truth[valid]
+    best = f1_at(scores, truth, detector.threshold)
+    assert scores.min() < detector.threshold <= scores.max()
+    assert best >= max(f1_at(scores, truth, t) for t in np.quantile(scores, np.linspace(0.5, 0.999, 60))) - 1e-9
+    assert best > f1_at(scores, truth, -np.inf) + 0.1  # flagging everything: 2p / (1 + p)
+
+
+def test_the_calibrated_baseline_threshold_is_the_best_f1_one_on_validation_patches():
+    check_best_f1_on_validation_patches(Detector.baseline())
 
 
 def test_module_entry_point_in_a_real_process(tmp_path):
@@ -103,7 +126,7 @@ def test_module_entry_point_in_a_real_process(tmp_path):
 def test_without_a_recorded_threshold_a_detector_is_calibrated_on_validation_patches(tmp_path):
     model = rfi_models.create_model("dae", "sar")
     path = rfi_models.save_checkpoint(model, tmp_path / "dae_sar.safetensors", domain="sar", training={"epochs": 1})
-    assert Detector.from_checkpoint(path, "rfi").threshold > 0
+    check_best_f1_on_validation_patches(Detector.from_checkpoint(path, "rfi"))
 
 
 @pytest.mark.parametrize("control", ["control-input", "control-median", "control-band"])

@@ -21,11 +21,13 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import Affine
 
 from rfi_models.analysis import Detector
+from rfi_models.analysis.stripes import find_stripes
 from rfi_models.data import synthetic_sar
 from rfi_models.io import read_georef
+from rfi_models.io.geojson import LONLAT, PIXELS
 from rfi_models.screen.cli import main
 from rfi_models.screen.inputs import ArgumentError, scene_inputs
-from rfi_models.screen.work import SceneWriter
+from rfi_models.screen.work import MAX_LISTED_STRIPES, DetectorSpec, SceneWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTINEL1 = ROOT.parent / "shared" / "data" / "sentinel1"
@@ -76,6 +78,10 @@ def expected_scores(pixels):
     return Detector.baseline(THRESHOLD).score(pixels.astype(np.float32) / 255)
 
 
+def box(stripe):
+    return stripe["row0"], stripe["row1"], stripe["col0"], stripe["col1"]
+
+
 def check_outputs(out_dir, scenes, with_scores=True):
     rows = {Path(row["input"]).name: row for row in summary_rows(out_dir)}
     assert {"bad.npy", "geo.tif", "wide.npy"} <= set(rows)
@@ -95,6 +101,13 @@ def check_outputs(out_dir, scenes, with_scores=True):
         stripes = json.loads(row["stripe_list"])
         assert row["stripes"] >= len(stripes) > 0
         assert all(s["row0"] <= s["row1"] < pixels.shape[1] and s["peak"] >= THRESHOLD for s in stripes)
+        reference = find_stripes(expected, THRESHOLD)  # the boxes detect --boxes writes
+        assert [box(s) for s in stripes] == [box(s) for s in reference[:MAX_LISTED_STRIPES]]
+        assert [s["score"] for s in stripes] == pytest.approx([s["score"] for s in reference[:MAX_LISTED_STRIPES]])
+        boxes = json.loads(Path(row["stripes_geojson"]).read_text())
+        assert row["stripes_geojson"] == str(out_dir / f"{name}.stripes.geojson") and boxes["detector"] == "baseline"
+        assert [box(f["properties"]) for f in boxes["features"]] == [box(s) for s in reference]
+        assert boxes["coordinate_system"] == (LONLAT if row["georeferenced"] else PIXELS)
     return rows
 
 
@@ -172,7 +185,8 @@ def test_georeference_with_ground_control_points_round_trips(tmp_path):
     georef = read_georef(source)
     assert georef is not None and georef.transform is None and len(georef.gcps) == 4
     scores = np.random.default_rng(0).random((80, 100)).astype(np.float32)
-    with SceneWriter(tmp_path, "radar", (80, 100), 0.5, georef, with_scores=True) as writer:
+    spec = DetectorSpec("baseline", "", 0.5, "baseline")
+    with SceneWriter(tmp_path, "radar", (80, 100), spec, georef, with_scores=True) as writer:
         writer.write(0, scores[:30])
         writer.write(30, scores[30:])
     for name in ("radar.mask.tif", "radar.scores.tif"):
@@ -182,6 +196,11 @@ def test_georeference_with_ground_control_points_round_trips(tmp_path):
     assert np.array_equal(read_band(tmp_path / "radar.scores.tif")[0], scores)
     assert np.array_equal(read_band(tmp_path / "radar.mask.tif")[0], (scores >= 0.5) * 255)
     assert writer.fields["flagged_share"] == (scores >= 0.5).mean() and writer.fields["georeferenced"]
+    boxes = json.loads((tmp_path / "radar.stripes.geojson").read_text())
+    assert boxes["coordinate_system"] == LONLAT and boxes["source_crs"] == "EPSG:4326"
+    lonlat = np.concatenate([np.asarray(f["geometry"]["coordinates"][0]) for f in boxes["features"]])
+    assert len(boxes["features"]) == writer.fields["stripes"] > 0
+    assert (lonlat[:, 0] >= 12.5 - 1e-9).all() and (lonlat[:, 0] <= 12.6 + 2e-3).all()  # within the GCPs' extent
 
 
 def test_inputs_from_folders_and_lists(tmp_path):
@@ -229,7 +248,10 @@ def read_outputs(out_dir):
     found = {p.name: read_band(p)[0] for p in sorted(out_dir.glob("[!.]*.tif"))}
     if (out_dir / "summary.parquet").exists():
         for row in summary_rows(out_dir):
-            found[row["input"]] = {k: v for k, v in row.items() if k not in ("seconds", "mask", "scores")}
+            found[row["input"]] = {
+                k: v for k, v in row.items() if k not in ("seconds", "mask", "scores", "stripes_geojson")
+            }
+    found |= {p.name: p.read_text() for p in sorted(out_dir.glob("[!.]*.geojson"))}
     return found
 
 

@@ -20,7 +20,7 @@ import torch
 
 import rfi_models
 from rfi_models.analysis.detector import model_residual_fn
-from rfi_models.names import FAMILIES
+from rfi_models.names import FAMILIES, checkpoints_dir
 from rfi_models.runtime import keep_large_blocks
 from rfi_models.training_log import read_training_log
 
@@ -133,7 +133,7 @@ def evaluate_runs(family: str, paths: dict[str, Path], sets) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.ablation_sar", description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoints", default="checkpoints")
+    parser.add_argument("--checkpoints", default=str(checkpoints_dir()))
     parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES), help="families to ablate")
     parser.add_argument("--sar-train", type=int, default=16, help="SAR training patches per set (the classifier)")
     parser.add_argument("--sar-val", type=int, default=24, help="SAR validation patches per set")

@@ -29,6 +29,7 @@ import torch
 
 from rfi_models.data.semisynthetic import semi_synthetic
 from rfi_models.data.synthetic_sar import synthetic_sar_truth
+from rfi_models.names import checkpoints_dir
 from rfi_models.runtime import keep_large_blocks
 
 from . import report, report_sar
@@ -75,7 +76,7 @@ def study(folder: Path, sets: SarSets, n: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.classifier_study", description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoints", default="checkpoints")
+    parser.add_argument("--checkpoints", default=str(checkpoints_dir()))
     parser.add_argument("--sar-train", type=int, default=16, help="classifier training patches per set")
     parser.add_argument("--sar-val", type=int, default=24, help="SAR validation patches per set")
     parser.add_argument("--sar-test", type=int, default=32, help="SAR test patches per set")

@@ -27,13 +27,13 @@ from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.manifest import write_manifest
 from rfi_models.metrics import image_quality, rfi_pixel_metrics
 from rfi_models.models import DAE_NOISE
-from rfi_models.names import DOMAINS
+from rfi_models.names import DOMAINS, checkpoints_dir
 
 from . import evaluate_sar, representation_study
 from .mnist_study import evaluate_mnist
 from .report import plot_training_curves, write_results_markdown
 
-CHECKPOINTS = Path("checkpoints")
+CHECKPOINTS = checkpoints_dir()
 
 
 def checkpoint_path(folder: Path, model: str, domain: str) -> Path:

@@ -37,6 +37,7 @@ from rfi_models.analysis.representation import (
 from rfi_models.atomic import atomic_path, write_bytes
 from rfi_models.data import load_mnist, load_mnist_sample
 from rfi_models.manifest import file_sha256
+from rfi_models.names import checkpoints_dir
 
 MNIST_MODELS = {"mae": "mae_mnist", "mae_fixed": "mae_fixed_mnist", "cae": "cae_mnist", "dae": "dae_mnist"}
 FRACTIONS = (0.01, 0.1, 1.0)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     from . import report, report_representation, representation_sar
 
     parser = argparse.ArgumentParser(prog="python -m train.representation_study", description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoints", default="checkpoints")
+    parser.add_argument("--checkpoints", default=str(checkpoints_dir()))
     parser.add_argument("--only", choices=("mnist", "sar"))
     parser.add_argument("--cache", default=str(CACHE), help="folder for the feature cache (outside git)")
     parser.add_argument("--mnist-train", type=int, help="use only the first N training digits (a quick check)")

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..analysis.anomaly import METHODS
-from ..analysis.detector import CLI_PRECISION, PRECISIONS
+from ..analysis.detector import add_detector_arguments
 from ..analysis.tiling import RowBlender
 from ..atomic import remove_stale_partials
 from ..checkpoint import CheckpointError
@@ -26,7 +25,6 @@ from .summary import Summary
 from .work import DetectorSpec, Plan, SceneWriter
 
 EXIT_OK, EXIT_ARGUMENTS, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 2, 3, 130
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "mae_sar.safetensors"
 BANDS_IN_FLIGHT_PER_WORKER = 2  # bands of one large scene computed ahead of the writer
 
 
@@ -38,13 +36,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("inputs", nargs="+", help="scene files, folders (searched recursively) or lists")
     parser.add_argument("--out-dir", required=True, type=Path, help="folder for the masks, scores and summary")
-    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT),
-                        help="SAR checkpoint (.safetensors) or 'baseline' (default: the shipped SAR MAE)")  # fmt: skip
-    parser.add_argument("--method", choices=METHODS, default="rfi", help="score of a model checkpoint (default rfi)")
-    parser.add_argument("--threshold", type=float, help="score threshold (default: the detector's calibrated one)")
-    parser.add_argument("--precision", choices=PRECISIONS, default=CLI_PRECISION,
-                        help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
-                        "AMX, else float32; the summary records the one used)")  # fmt: skip
+    add_detector_arguments(parser)  # the same detectors, and the same default, as `python -m rfi_models.detect`
     parser.add_argument("--workers", type=int, help="local cluster of N workers (default: one per core)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://HOST:8786")
     parser.add_argument("--no-scores", action="store_true", help="write the masks only, not the score maps")
@@ -55,14 +47,14 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
     """Load the detector once here to check it and to fix its threshold (calibrated once, not on every worker)."""
-    from ..analysis.detector import Detector, resolve_precision
+    from ..analysis.detector import NO_MODEL_SOURCES, Detector, choose_detector, resolve_precision
+    from ..names import checkpoints_dir
 
     precision = resolve_precision(args.precision)  # here, not on each worker: one precision per summary
-    if args.checkpoint == "baseline":
-        detector = Detector.baseline(args.threshold)
-    else:
-        detector = Detector.from_checkpoint(args.checkpoint, args.method, args.threshold, precision=precision)
-    return DetectorSpec(args.checkpoint, args.method, float(detector.threshold), detector.name, precision)
+    source, method = choose_detector(args.checkpoint, args.method)
+    folder = str(checkpoints_dir()) if source in NO_MODEL_SOURCES else ""  # a model's calibration: beside it
+    detector = Detector.create(source, method, args.threshold, folder=folder or None, precision=precision)
+    return DetectorSpec(source, method, float(detector.threshold), detector.name, precision, folder)
 
 
 @contextlib.contextmanager
@@ -103,7 +95,7 @@ def assemble(client, scene: SceneInput, spec: DetectorSpec, plan: Plan, args, ti
     window = BANDS_IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
     futures = []
     blender = RowBlender(plan.shape[1])
-    with SceneWriter(args.out_dir, scene.name, plan.shape, spec.threshold, plan.georef, not args.no_scores) as writer:
+    with SceneWriter(args.out_dir, scene.name, plan.shape, spec, plan.georef, not args.no_scores) as writer:
         while futures or pending:
             while pending and len(futures) < window:
                 tops = pending.pop(0)
@@ -127,7 +119,7 @@ def screen_one(client, future, scene: SceneInput, spec: DetectorSpec, args, tile
         if isinstance(result, Plan):
             result = assemble(client, scene, spec, result, args, tiles_bar)
     except Exception as err:  # a bad scene (or a lost worker) must not stop the run
-        for stale in (args.out_dir / f"{scene.name}.mask.tif", args.out_dir / f"{scene.name}.scores.tif"):
+        for stale in work.output_paths(args.out_dir, scene.name).values():
             stale.unlink(missing_ok=True)  # outputs of an earlier version of this input
         return row | {"status": f"refused: {one_line(err)}"}
     tiles_bar.update(result.pop("tiles"))

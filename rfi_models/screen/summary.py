@@ -18,7 +18,7 @@ from .inputs import SceneInput
 
 SCHEMA = pa.schema([
     ("input", pa.string()),  # absolute path
-    ("name", pa.string()),  # outputs: <name>.mask.tif, <name>.scores.tif
+    ("name", pa.string()),  # outputs: <name>.mask.tif, <name>.scores.tif, <name>.stripes.geojson
     ("bytes", pa.int64()),  # input size (a .SAFE folder: all its files) ...
     ("mtime_ns", pa.int64()),  # ... and modification time: a changed input is screened again
     ("height", pa.int64()),
@@ -28,12 +28,13 @@ SCHEMA = pa.schema([
     ("precision", pa.string()),  # of the model's matrix products
     ("threshold", pa.float64()),
     ("flagged_share", pa.float64()),  # share of pixels at or above the threshold
-    ("stripes", pa.int64()),  # number of connected flagged segments along rows
+    ("stripes", pa.int64()),  # number of stripes (rfi_models.analysis.stripes: the boxes detect --boxes writes)
     ("stripe_list", pa.string()),  # JSON: the strongest stripes, row0/row1/col0/col1 (inclusive) and peak score
     ("processor_rfi", pa.string()),  # the product's own RFI annotation, when it has one
     ("georeferenced", pa.bool_()),
     ("mask", pa.string()),
     ("scores", pa.string()),  # empty with --no-scores
+    ("stripes_geojson", pa.string()),  # the stripes as GeoJSON polygons (rfi_models.io.geojson)
     ("seconds", pa.float64()),
     ("status", pa.string()),  # "ok" or "refused: <message>"
 ])  # fmt: skip
@@ -59,7 +60,7 @@ class Summary:
             return False
         identity = {"bytes": scene.bytes, "mtime_ns": scene.mtime_ns, "name": scene.name, **settings}
         same = all(row[key] == value for key, value in identity.items())
-        outputs = [row["mask"], *([row["scores"]] if with_scores else [])]
+        outputs = [row["mask"], row["stripes_geojson"], *([row["scores"]] if with_scores else [])]
         return same and all(path and Path(path).is_file() for path in outputs)
 
     def record(self, row: dict) -> None:

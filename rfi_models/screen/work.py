@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from ..analysis.stripes import StripeFinder, close_gaps
+from ..analysis.stripes import StripeFinder
 from ..analysis.tiling import Band, RowBlender, band_tops, count_tiles, score_band
 from ..atomic import atomic_path
 from ..io import Georef, open_scene, read_input, release_mapped_pages
-from ..io.georef import profile, read_georef, suppressed_georef_warning, write_raster
+from ..io.geojson import stripes_text
+from ..io.georef import profile, scene_georef, suppressed_georef_warning, write_raster
 from ..runtime import keep_large_blocks
 from .inputs import SceneInput
 
@@ -33,11 +35,12 @@ TILES_PER_BAND = 48  # a scene with more tiles is cut into bands of rows of tile
 
 @dataclass(frozen=True)
 class DetectorSpec:
-    checkpoint: str  # a SAR checkpoint path or "baseline"
+    checkpoint: str  # a source of `Detector.create`: a SAR checkpoint path, "baseline" or a no-model control
     method: str
     threshold: float  # resolved once by the driver, so that no worker calibrates on its own
     name: str
     precision: str = "float32"
+    folder: str = ""  # the checkpoints folder of a no-model source's calibration, as the driver saw it
 
     @property
     def settings(self) -> dict:
@@ -54,9 +57,7 @@ def detector_for(spec: DetectorSpec):
 
     keep_large_blocks()
     torch.set_num_threads(TORCH_THREADS)
-    if spec.checkpoint == "baseline":
-        return Detector.baseline(spec.threshold)
-    return Detector.from_checkpoint(spec.checkpoint, spec.method, spec.threshold, precision=spec.precision)
+    return Detector.create(spec.checkpoint, spec.method, spec.threshold, spec.folder or None, spec.precision)
 
 
 def load_detector(spec: DetectorSpec) -> str:
@@ -88,7 +89,7 @@ def open_for_screening(path: Path) -> tuple[np.ndarray, Callable, Georef | None,
     """
     if path.is_file() and path.suffix.lower() in MAPPED_SUFFIXES:
         image, to_unit = open_scene(path)
-        return image, to_unit, read_georef(path) if path.suffix.lower() in (".tif", ".tiff") else None, ""
+        return image, to_unit, scene_georef(path), ""
     reading = read_input(path, "sar", name=path.name)
     rfi = reading.info.rfi.summary() if reading.info.rfi is not None else ""
     return reading.image, lambda block: block, reading.info.georef, rfi
@@ -109,7 +110,7 @@ def start_scene(
     if len(bands) > 1 and isinstance(image, np.memmap):
         return Plan(shape, bands, georef, processor_rfi, tiles, time.perf_counter() - started)
     blender = RowBlender(shape[1])
-    with SceneWriter(out_dir, scene.name, shape, spec.threshold, georef, with_scores) as writer:
+    with SceneWriter(out_dir, scene.name, shape, spec, georef, with_scores) as writer:
         for tops in bands:
             band = score_band(detector.score_batch, image, detector.tile, tops, to_unit=to_unit)
             for top, scores in blender.add(band):
@@ -128,15 +129,23 @@ def score_scene_band(scene: SceneInput, spec: DetectorSpec, tops: list[int]) -> 
     return band, len(tops) * count_tiles((detector.tile[0], image.shape[2]), detector.tile)
 
 
+def output_paths(out_dir: Path, name: str) -> dict[str, Path]:
+    """The outputs of scene `name`: its mask, its scores and its stripes (GeoJSON, `io.geojson`)."""
+    return {kind: Path(out_dir) / f"{name}.{kind}{suffix}"
+            for kind, suffix in (("mask", ".tif"), ("scores", ".tif"), ("stripes", ".geojson"))}  # fmt: skip
+
+
 class SceneWriter:
     """Streams final rows of scores into DIR/<name>.mask.tif (uint8 0/255) and DIR/<name>.scores.tif (float32),
-    both tiled deflate GeoTIFFs under temporary names until `close`; counts flagged pixels and finds stripes."""
+    both tiled deflate GeoTIFFs under temporary names until `close`; counts flagged pixels and finds stripes, which
+    go to DIR/<name>.stripes.geojson (the same file as `python -m rfi_models.detect --boxes`)."""
 
-    def __init__(self, out_dir: Path, name: str, shape: tuple[int, int], threshold: float, georef, with_scores: bool):
-        self.shape, self.threshold, self.georeferenced = shape, threshold, georef is not None
+    def __init__(self, out_dir: Path, name: str, shape: tuple[int, int], spec: DetectorSpec, georef, with_scores: bool):
+        self.shape, self.threshold, self.georef, self.detector = shape, spec.threshold, georef, spec.name
         self.stack = contextlib.ExitStack()
-        self.mask_path = Path(out_dir) / f"{name}.mask.tif"
-        self.scores_path = Path(out_dir) / f"{name}.scores.tif" if with_scores else None
+        paths = output_paths(out_dir, name)
+        self.mask_path, self.stripes_path = paths["mask"], paths["stripes"]
+        self.scores_path = paths["scores"] if with_scores else None
         self.outputs = []
         for path, dtype in ((self.scores_path, "float32"), (self.mask_path, "uint8")):
             if path is not None:
@@ -145,6 +154,7 @@ class SceneWriter:
                 output = self.stack.enter_context(rasterio.open(partial, "w", **profile(shape, dtype)))
                 write_raster(output, (), georef)  # the georeference now, the rows as they are scored
                 self.outputs.append(output)
+        self.stripes_partial = self.stack.enter_context(atomic_path(self.stripes_path))
         self.flagged = 0
         self.stripes = StripeFinder()
 
@@ -154,18 +164,23 @@ class SceneWriter:
     def write(self, top: int, scores: np.ndarray) -> None:
         mask = scores >= self.threshold
         self.flagged += int(mask.sum())
-        self.stripes.add(top, close_gaps(mask), scores)
+        self.stripes.add_scores(top, scores, self.threshold)
         window = Window(0, top, self.shape[1], len(scores))
         for output in self.outputs:
             output.write((mask * np.uint8(255)) if output.dtypes[0] == "uint8" else scores, 1, window=window)
 
     def __exit__(self, *error) -> None:
+        if error[0] is None:
+            try:
+                text = stripes_text(self.stripes.stripes(), self.georef, self.detector, self.threshold, self.shape)
+                self.stripes_partial.write_text(text)
+            except BaseException as err:
+                self.stack.__exit__(type(err), err, err.__traceback__)  # removes every partial file
+                raise
         self.stack.__exit__(*error)  # closes the files, then renames them (or removes them on error)
 
     @property
     def fields(self) -> dict:
-        import json
-
         stripes = self.stripes.stripes()
         return {
             "height": self.shape[0],
@@ -173,9 +188,10 @@ class SceneWriter:
             "flagged_share": self.flagged / (self.shape[0] * self.shape[1]),
             "stripes": len(stripes),
             "stripe_list": json.dumps(stripes[:MAX_LISTED_STRIPES]),
-            "georeferenced": self.georeferenced,
+            "georeferenced": self.georef is not None,
             "mask": str(self.mask_path),
             "scores": str(self.scores_path or ""),
+            "stripes_geojson": str(self.stripes_path),
         }
 
 
