@@ -3,8 +3,14 @@
 INPUTS are scene files (.npy, .npz, .tif, quick-look .png, .zip), Sentinel-1 .SAFE folders, folders searched
 recursively for them, or text files (.txt, .lst, .list) listing them one per line. For each scene the
 screening writes DIR/<name>.mask.tif (uint8 0/255) and DIR/<name>.scores.tif (float32; not with --no-scores),
-georeferenced like the input when it was, and one row of DIR/summary.parquet and DIR/summary.csv
+georeferenced like the input when it was, DIR/<name>.stripes.geojson (the mask's RFI stripes with their scores,
+the same boxes and file as `python -m rfi_models.detect --boxes`: longitude/latitude when the input is
+georeferenced, else pixels; `rfi_models.io.geojson`), and one row of DIR/summary.parquet and DIR/summary.csv
 (`summary.SCHEMA`).
+
+The detector is chosen as `python -m rfi_models.detect` chooses it (`analysis.detector.choose_detector`):
+--checkpoint (a SAR checkpoint, `baseline` or a no-model control) and --method (error, ssim, rfi, learned),
+by default the default detector recorded by the evaluation in the checkpoints folder.
 
 The work runs on `dask.distributed`: `--workers N` starts a LocalCluster of N single-threaded worker
 processes (default: one per core), `--scheduler tcp://HOST:PORT` uses an existing cluster. A scene with

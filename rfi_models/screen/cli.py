@@ -31,11 +31,12 @@ BANDS_IN_FLIGHT_PER_WORKER = 2  # bands of one large scene computed ahead of the
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m rfi_models.screen",
-        description="Screen SAR scenes for RFI on Dask: a mask and a score GeoTIFF per scene, and a summary table.",
+        description="Screen SAR scenes for RFI on Dask: a mask and a score GeoTIFF and the RFI stripes (GeoJSON) per "
+        "scene, and a summary table. The detector is named as in `python -m rfi_models.detect`, with the same default.",
         epilog="exit codes: 0 all scenes screened, 3 some refused (see the summary), 2 bad arguments",
     )
     parser.add_argument("inputs", nargs="+", help="scene files, folders (searched recursively) or lists")
-    parser.add_argument("--out-dir", required=True, type=Path, help="folder for the masks, scores and summary")
+    parser.add_argument("--out-dir", required=True, type=Path, help="folder for the masks, scores, stripes and summary")
     add_detector_arguments(parser)  # the same detectors, and the same default, as `python -m rfi_models.detect`
     parser.add_argument("--workers", type=int, help="local cluster of N workers (default: one per core)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://HOST:8786")
