@@ -20,6 +20,11 @@ def partial_path(final: Path) -> Path:
     return final.with_name(f".{final.stem}{PARTIAL_MARK}{os.getpid()}{final.suffix}")
 
 
+def is_partial(path: Path) -> bool:
+    """Whether `path` is the temporary file of a write in progress (or of a killed one): never a finished file."""
+    return path.name.startswith(".") and PARTIAL_MARK in path.name
+
+
 @contextlib.contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it is flushed to disk and renamed to `final`, on error removed."""
@@ -35,7 +40,7 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
 
 
 def write_bytes(final: str | Path, data: bytes) -> None:
-    """Write `data` to `final` atomically."""
+    """Write `data` to `final` atomically: an error part-way (a full disk, a crash) leaves `final` as it was."""
     with atomic_path(final) as temporary:
         temporary.write_bytes(data)
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from safetensors import SafetensorError, safe_open
 
+from .atomic import is_partial, write_bytes
 from .errors import CheckpointError
 from .manifest import record_in_manifest, verify_against_manifest
 from .names import DOMAINS, check_domain
@@ -47,8 +48,9 @@ def save_checkpoint(
     metrics: dict | None = None,
     **info,
 ) -> Path:
-    """Write `model` to `path` (.safetensors). Every value in `info` must be JSON-serialisable."""
-    from safetensors.torch import save_file
+    """Write `model` to `path` (.safetensors) atomically: a failed save leaves the previous file as it was. Every
+    value in `info` must be JSON-serialisable."""
+    from safetensors.torch import save
 
     check_domain(domain)
     config = model.config.to_dict()
@@ -65,7 +67,7 @@ def save_checkpoint(
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata={METADATA_KEY: json.dumps(document)})
+    write_bytes(path, save(tensors, metadata={METADATA_KEY: json.dumps(document)}))
     record_in_manifest(path)
     return path
 
@@ -176,7 +178,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
 def find_checkpoints(folder: str | Path) -> tuple[list[tuple[Path, dict]], list[str]]:
     """Every *.safetensors checkpoint in `folder` -> ([(path, info)], [problems with unreadable files])."""
     found, problems = [], []
-    for path in sorted(Path(folder).glob("*.safetensors")):
+    for path in sorted(p for p in Path(folder).glob("*.safetensors") if not is_partial(p)):  # not a save in progress
         try:
             found.append((path, read_checkpoint_info(path)))
         except CheckpointError as err:

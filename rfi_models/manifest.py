@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from .atomic import is_partial, write_bytes
 from .errors import CheckpointError
 
 MANIFEST_NAME = "MANIFEST.json"
@@ -92,7 +93,8 @@ def verify_against_manifest(path: str | Path) -> bool:
 
 def manifest_files(folder: Path) -> list[Path]:
     """The files a manifest of `folder` covers (MANIFEST_PATTERNS, in subfolders too)."""
-    return sorted({path for pattern in MANIFEST_PATTERNS for path in folder.rglob(pattern) if path.is_file()})
+    found = {path for pattern in MANIFEST_PATTERNS for path in folder.rglob(pattern) if path.is_file()}
+    return sorted(path for path in found if not is_partial(path))  # a save in progress is not a file yet
 
 
 def write_manifest_sums(manifest: Path, sums: dict[str, str]) -> None:
@@ -102,9 +104,7 @@ def write_manifest_sums(manifest: Path, sums: dict[str, str]) -> None:
         "(rfi_models.checkpoint); regenerate with python -m rfi_models.manifest --write FOLDER",
         "sha256": dict(sorted(sums.items())),
     }
-    partial = manifest.with_name(f".{manifest.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, manifest)  # readers never see a half-written manifest
+    write_bytes(manifest, (json.dumps(document, indent=2) + "\n").encode())  # never seen half-written
 
 
 def write_manifest(folder: str | Path) -> Path:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
+
+from rfi_models.atomic import write_bytes
 
 if TYPE_CHECKING:
     from rfi_models.models import Autoencoder
@@ -32,9 +34,7 @@ def save_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Opt
             else:
                 scalars[f"{index}.{key}"] = value
     meta = {"progress": progress, "param_groups": state["param_groups"], "scalars": scalars}
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"resume": json.dumps(meta)})
-    tmp.replace(path)
+    write_bytes(path, save(tensors, metadata={"resume": json.dumps(meta)}))
 
 
 def load_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer) -> dict:

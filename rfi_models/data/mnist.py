@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path
+
 SAMPLE_PATH = Path(__file__).parent / "samples" / "mnist_test.npz"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 SPLITS = ("train", "test")
@@ -51,9 +53,8 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     if not cached.exists():
         images, labels = parse_mnist_csv(mnist_csv_path(split))
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, images=images, labels=labels)
-        tmp.replace(cached)
+        with atomic_path(cached) as partial:
+            np.savez_compressed(partial, images=images, labels=labels)
     with np.load(cached, allow_pickle=False) as data:
         return data["images"], data["labels"]
 
