@@ -9,7 +9,7 @@ Models and controls go through the same scoring code; they differ only in the re
 
 Calibration lives in one file, `detectors.json` in the checkpoints folder, written by `python -m train.evaluate`:
 every detector's threshold (best F1 on validation data, never the test set), the learned classifiers, and the
-default detector (the one that measured best on the semi-synthetic validation set). A model's entries carry the
+default detector (its source and method, and the rule that chose it). A model's entries carry the
 sha256 of the checkpoint they were calibrated with and are ignored for any other file. A checkpoint's own recorded
 thresholds (`metrics.rfi_threshold_<method>`, written by earlier versions) come next; a detector without any is
 calibrated on the spot on synthetic validation patches.
