@@ -53,6 +53,7 @@ from rfi_models.data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar_t
 from rfi_models.manifest import file_sha256
 from rfi_models.models.segmenter import Segmenter, SegmenterConfig, load_segmenter, parameter_count, save_segmenter
 
+from .evaluate_sar import memoised
 from .optim import build_optimizer, lr_at
 from .sar_metrics import Labelled, pooled, real_rfi_set
 
@@ -140,18 +141,6 @@ def segmenter_score_fn(model: Segmenter, residual_fn=None):
         return model.rfi_scores(x)
 
     return score
-
-
-def memoised(fn):
-    cache: dict[str, np.ndarray] = {}
-
-    def wrapped(tiles: np.ndarray) -> np.ndarray:
-        key = hashlib.sha1(np.ascontiguousarray(tiles).tobytes()).hexdigest()
-        if key not in cache:
-            cache[key] = fn(tiles)
-        return cache[key]
-
-    return wrapped
 
 
 def pixel_ap(scores, labelled: Labelled) -> float:

@@ -126,9 +126,9 @@ def save_segmenter(model: Segmenter, path: str | Path, **info) -> Path:
     """Write `model` to `path` (.safetensors) in the checkpoint format of `rfi_models.checkpoint` (domain "sar",
     architecture "segmenter", its config, any JSON-serialisable `info`: inputs, training, metrics), atomically;
     recorded in the folder's manifest when there is one."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    from ..atomic import atomic_path
+    from ..atomic import write_bytes
     from ..manifest import record_in_manifest
 
     document = {"format": FORMAT_VERSION, "architecture": ARCHITECTURE, "config": model.config.to_dict(),
@@ -136,8 +136,7 @@ def save_segmenter(model: Segmenter, path: str | Path, **info) -> Path:
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temporary:
-        save_file(tensors, str(temporary), metadata={METADATA_KEY: json.dumps(document)})
+    write_bytes(path, save(tensors, metadata={METADATA_KEY: json.dumps(document)}))
     record_in_manifest(path)
     return path
 
