@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from rfi_models.atomic import write_bytes
 from rfi_models.training_log import read_training_log
 
 from . import report_representation, report_sar
+from .tables import fmt, table
 
 
 def plot_training_curves(folder: Path) -> list[Path]:
@@ -25,7 +24,8 @@ def plot_training_curves(folder: Path) -> list[Path]:
         history = read_training_log(log)
         if not history.steps:
             continue
-        figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+        figure = Figure(figsize=(10, 3.5))  # no pyplot: no backend chosen, no global figure state
+        left, right = figure.subplots(1, 2)
         left.plot(history.steps, history.step_losses, lw=0.8)
         left.set(title=f"{log.stem}: training loss", xlabel="step", ylabel="loss", yscale="log")
         right.plot(history.epochs, history.val_losses, "o-", label="validation loss")
@@ -34,19 +34,11 @@ def plot_training_curves(folder: Path) -> list[Path]:
         right.legend()
         figure.tight_layout()
         path = folder / "curves" / f"{log.stem}.png"
-        figure.savefig(path, dpi=90)
-        plt.close(figure)
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=90)
+        write_bytes(path, png.getvalue())
         written.append(path)
     return written
-
-
-def fmt(value, digits: int = 3) -> str:
-    return "-" if value is None or value != value else f"{value:.{digits}f}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 QUALITY_COLUMNS = ["PSNR (dB)", "SSIM", "PSNR hidden", "PSNR raw output", "SSIM raw output"]
@@ -173,7 +165,7 @@ def write_results_markdown(results: dict, path: Path) -> None:
         *report_sar.ablation_tables(results.get("sar_ablation", {})),
         *report_representation.representation_tables(results.get("representation", {})),
     ]
-    path.write_text("\n\n".join(parts) + "\n")
+    write_bytes(path, ("\n\n".join(parts) + "\n").encode())
 
 
 def merge_results(folder: Path, key: str, update: Callable[[dict], dict]) -> dict:

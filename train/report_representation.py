@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import report
+from . import tables
 
 FRACTIONS = ("0.01", "0.1", "1.0")
 TRAINED = ("mae", "mae_fixed", "cae", "dae")
@@ -14,20 +14,20 @@ def latent_of(study: dict, name: str) -> str:
 
 def mnist_sections(study: dict) -> list[str]:
     probes, protocol = study["probes"], study["protocol"]
-    rows = [[f"{name} / {stage}", *(report.fmt(entry.get(f, {}).get("accuracy")) for f in FRACTIONS)]
+    rows = [[f"{name} / {stage}", *(tables.fmt(entry.get(f, {}).get("accuracy")) for f in FRACTIONS)]
             for name, stages in probes.items() for stage, entry in stages.items()]  # fmt: skip
     trained = [name for name in TRAINED if name in probes]
     latent_rows = []
     for name in trained:
         latent, best = latent_of(study, name), max(probes[name], key=lambda s: probes[name][s]["1.0"]["accuracy"])
         copy = f"{name.split('_')[0]} (random init)"
-        best_cell = f"{best} ({report.fmt(probes[name][best]['1.0']['accuracy'])})"
-        latent_rows.append([name.upper(), *(report.fmt(probes[name][latent][f]["accuracy"]) for f in FRACTIONS),
-                            report.fmt(probes[copy][latent]["1.0"]["accuracy"]), best_cell,
-                            report.fmt(study["cka"]["vs_random_init"][name][latent])])  # fmt: skip
+        best_cell = f"{best} ({tables.fmt(probes[name][best]['1.0']['accuracy'])})"
+        latent_rows.append([name.upper(), *(tables.fmt(probes[name][latent][f]["accuracy"]) for f in FRACTIONS),
+                            tables.fmt(probes[copy][latent]["1.0"]["accuracy"]), best_cell,
+                            tables.fmt(study["cka"]["vs_random_init"][name][latent])])  # fmt: skip
     latents = study["cka"]["latents"]
     cka_rows = [
-        [label.upper(), *map(report.fmt, row)] for label, row in zip(latents["labels"], latents["matrix"], strict=True)
+        [label.upper(), *map(tables.fmt, row)] for label, row in zip(latents["labels"], latents["matrix"], strict=True)
     ]
     header = ["model", "latent, 1 %", "10 %", "100 %", "random-init latent, 100 %", "best stage, 100 %",
               "CKA latent vs random init"]  # fmt: skip
@@ -38,10 +38,10 @@ def mnist_sections(study: dict) -> list[str]:
         f"stratified {protocol['validation_share']:.0%} validation split of the labelled digits; 1 / 10 / 100 % of the "
         "training labels (seed 0). Conv stages are averaged over positions; the MAE's blocks read as the CLS token "
         "and as the mean over patch tokens; random-init copies are seeded (0). Test accuracy:",
-        report.table(header, latent_rows),
-        report.table(["features / stage", "1 % labels", "10 %", "100 %"], rows),
+        tables.table(header, latent_rows),
+        tables.table(["features / stage", "1 % labels", "10 %", "100 %"], rows),
         "Linear CKA between the models' latents (10k test digits):",
-        report.table(["", *(label.upper() for label in latents["labels"])], cka_rows),
+        tables.table(["", *(label.upper() for label in latents["labels"])], cka_rows),
         *claim(study),
     ]
 
@@ -57,12 +57,12 @@ def claim(study: dict) -> list[str]:
         scores = {name: probes[name][latent_of(study, name)][fraction]["accuracy"] for name in families}
         best = max(scores, key=scores.get)
         lines.append(f"With {words} labels the latent probe's best is {best.upper()} ("
-                     + ", ".join(f"{k.upper()} {report.fmt(v)}" for k, v in scores.items()) + ").")  # fmt: skip
+                     + ", ".join(f"{k.upper()} {tables.fmt(v)}" for k, v in scores.items()) + ").")  # fmt: skip
     return [" ".join(lines)]
 
 
 def sar_rows(probes: dict) -> list[list[str]]:
-    return [[f"{name} / {stage}", *(report.fmt(e[where][metric]) for where in ("semi_synthetic", "real")
+    return [[f"{name} / {stage}", *(tables.fmt(e[where][metric]) for where in ("semi_synthetic", "real")
                                      for metric in ("roc_auc", "average_precision"))]
             for name, stages in probes.items() for stage, e in stages.items()]  # fmt: skip
 
@@ -80,9 +80,9 @@ def sar_sections(study: dict) -> list[str]:
         f"patches in {protocol['real_windows']} windows, a tile positive when it overlaps an RFI box (evaluation "
         f"only). Semi-synthetic test: {semi['tiles']} tiles, {semi['positive_share']:.1%} positive (chance AP); real: "
         f"{real['tiles']} tiles, {real['positive_share']:.1%} positive. Tile features as they are:",
-        report.table(header, sar_rows(probes)),
+        tables.table(header, sar_rows(probes)),
         "Tile features relative to their patch (minus the patch's median tile):",
-        report.table(header, sar_rows(study["probes_relative"])),
+        tables.table(header, sar_rows(study["probes_relative"])),
     ]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from rfi_models.data.semisynthetic import scene_split
 
-from . import report  # report imports this module: use its helpers at call time
+from . import tables
 from .evaluate_sar import VALIDATION_RULE, validation_score
 
 CONTROL_SOURCES = ("control-input", "control-median")  # the classifier study's controls
@@ -48,15 +48,15 @@ def detection_table(sar: dict) -> list[str]:
     header += ["real RFI-free flagged", "held-out scenes flagged", "threshold"]
     rows = []
     for source, method, entry in detector_rows(sar):
-        row = [label(source, method), report.fmt(validation_score(entry))]
+        row = [label(source, method), tables.fmt(validation_score(entry))]
         for name in test_sets:
             metrics = entry[name]
-            row += [report.fmt(metrics[key]) for key in ("roc_auc", "average_precision")]
-            row += [report.fmt(metrics["exact"]["average_precision"]), report.fmt(metrics.get("iou"))]
+            row += [tables.fmt(metrics[key]) for key in ("roc_auc", "average_precision")]
+            row += [tables.fmt(metrics["exact"]["average_precision"]), tables.fmt(metrics.get("iou"))]
         real = entry.get("real_rfi", {})
-        row += [report.fmt(real.get(key)) for key in ("average_precision", "recall", "precision")]
+        row += [tables.fmt(real.get(key)) for key in ("average_precision", "recall", "precision")]
         row += [f"{entry['real_rfi_free']['mean']:.2%}", f"{held_out_flagged(entry):.2%}"]
-        row.append(report.fmt(entry["threshold"], 4))
+        row.append(tables.fmt(entry["threshold"], 4))
         rows.append(row)
     sets = sar["sets"]
     return [
@@ -69,7 +69,7 @@ def detection_table(sar: dict) -> list[str]:
         f"boxes left out. Real RFI-free: {len(sets['real_rfi_free'])} Sentinel-1 quick-looks without RFI (every "
         "flagged pixel is a false positive; mean share over images, at the calibrated threshold; 'held-out "
         "scenes': only those outside the semi-synthetic training split). AP = average precision, pixel level.",
-        report.table(header, rows),
+        tables.table(header, rows),
     ]
 
 
@@ -85,7 +85,7 @@ def box_table(sar: dict) -> list[str]:
         row = [label(source, method)]
         for name in sets:
             metrics = entry.get(name, {})
-            row += [report.fmt(metrics.get(key)) for key in ("box_ap50", "box_map", "box_recall", "box_precision")]
+            row += [tables.fmt(metrics.get(key)) for key in ("box_ap50", "box_map", "box_recall", "box_precision")]
         rows.append(row)
     return [
         "### SAR RFI detection: stripes as boxes",
@@ -94,7 +94,7 @@ def box_table(sar: dict) -> list[str]:
         "boxes: the hand-drawn ones on the real patches (ignore boxes as COCO crowd regions), the stripes of the "
         "visible mask on generated sets (invisible ones as crowd regions). COCO box AP at IoU 0.5, mAP over IoU "
         "0.50:0.95 (ClearSAR's metric), and recall and precision at IoU 0.5, with pycocotools.",
-        report.table(header, rows),
+        tables.table(header, rows),
     ]
 
 
@@ -102,15 +102,15 @@ def floor_table(sar: dict) -> list[str]:
     rows = []
     for model, per_set in sar.get("floor", {}).items():
         for name, r in per_set.items():
-            mse = [report.fmt(r["mse"], 5), report.fmt(r["mean_predictor_mse"], 5)]
-            rows.append([model, name, *mse, report.fmt(r["ratio"])])
+            mse = [tables.fmt(r["mse"], 5), tables.fmt(r["mean_predictor_mse"], 5)]
+            rows.append([model, name, *mse, tables.fmt(r["ratio"])])
     return [
         "### SAR reconstruction floor (RFI-free test patches, valid pixels; MAE: hidden patches at its training ratio)",
         "A shipped SAR model must reach MSE <= 0.7 x that of the per-patch, per-channel mean predictor. The "
         "'control: neighbour patches' row does the MAE's task without a model (each hidden patch predicted by "
         "the mean of its visible neighbour patches, same patch size and mask ratio): a MAE that does not beat "
         "it has learned less than interpolation.",
-        report.table(["model", "test set", "MSE", "mean-predictor MSE", "ratio"], rows),
+        tables.table(["model", "test set", "MSE", "mean-predictor MSE", "ratio"], rows),
     ]
 
 
@@ -150,7 +150,7 @@ def objective(sar: dict) -> dict:
 def objective_lines(sar: dict) -> list[str]:
     o = objective(sar)
     default = sar["default"]
-    fmt = report.fmt
+    fmt = tables.fmt
     lines = ["### SAR objective and default detector"]
     if o["best_model"] == "-":
         lines.append("No model-based detector was evaluated (no SAR checkpoint in the folder).")
@@ -210,7 +210,7 @@ def ablation_table(ablation: dict) -> list[str]:
         f"{', '.join(map(str, ablation['seeds']))}; mean and range over seeds)",
         *recipe_changes_line(ablation),
         "Average precision on each test set per score, and the reconstruction floor ratio (lower is better).",
-        report.table(["training data", "test set", "score", "mean (min-max)"], rows),
+        tables.table(["training data", "test set", "score", "mean (min-max)"], rows),
     ]
 
 
@@ -250,5 +250,5 @@ def classifier_data_table(study: dict) -> list[str]:
         f"Learned-score average precision on each test set, with the classifier trained on {study['patches_per_set']}"
         " patches per set of each training set; in brackets, a model's margin over the best control trained on the"
         " same set.",
-        report.table(["source", "test set", *variants], rows),
+        tables.table(["source", "test set", *variants], rows),
     ]
