@@ -32,6 +32,8 @@ BELOW_FLOOR = {
     "mae_sar": "0.61 x the mean predictor's MSE on hidden patches over the evaluation's 32 synthetic test patches "
     "but 0.80 x over these 6 and 0.83 x semi-synthetic: not a robust pass; ahead of the no-model neighbour "
     "interpolation (0.74 / 0.91); its last fine-tune was still improving",
+    "mae_rows_sar": "0.65 x over the evaluation's 32 synthetic test patches but 0.74 x over these 6 and 0.75 x "
+    "semi-synthetic (its own row masks): not a robust pass; its fixed 10-epoch fine-tune had flattened",
     "cae_sar": "0.64 x over the evaluation's 32 synthetic test patches but 0.86 x over these 6 and 0.91 x "
     "semi-synthetic; its last fine-tune was still improving",
 }

@@ -51,15 +51,17 @@ CLASSIFIER_SEED = 0
 PIXELS_PER_CLASS = 10_000  # per training set and class, for the classifier
 BATCH = 4
 NEIGHBOUR_CONTROL = "control: neighbour patches"  # the MAE's floor task done by the 8 neighbours' mean
+SAR_VARIANTS = ("mae_rows_sar",)  # the MAE trained and scored with whole rows of patches hidden (issue 22)
 VALIDATION_RULE = "mean of the pixel AP on the semi-synthetic validation set and on the real RFI patches"
 ResidualFn = Callable[[np.ndarray], np.ndarray]
 
 
 def residual_sources(folder: Path) -> dict[str, tuple[ResidualFn, Path | None]]:
-    """Every residual source: the shipped SAR models (by checkpoint stem) and the controls."""
+    """Every residual source: the shipped SAR models (by checkpoint stem: the study's three families, then the
+    RFI-aware variants of SAR_VARIANTS) and the controls."""
     sources: dict[str, tuple[ResidualFn, Path | None]] = {}
-    for family in FAMILIES:
-        path = folder / f"{family}_sar.safetensors"
+    for stem in (*(f"{family}_sar" for family in FAMILIES), *SAR_VARIANTS):
+        path = folder / f"{stem}.safetensors"
         if path.exists():
             sources[path.stem] = (model_residual_fn(path)[0], path)
     for name in CONTROLS:
@@ -287,7 +289,7 @@ def evaluate(folder: Path, sets: SarSets, only: set[str] | None = None, previous
         if path:
             model, _ = rfi_models.load_checkpoint(path)
             results["floor"][source] = {name: reconstruction_floor(model, x) for name, x in sets.clean_test.items()}
-            if isinstance(model, MaskedAutoencoder):  # its task without a model: the control beside it
+            if isinstance(model, MaskedAutoencoder) and NEIGHBOUR_CONTROL not in results["floor"]:  # the study's MAE
                 geometry = (tuple(model.config.patch_size), scoring_mask_ratio(model))
                 results["floor"][NEIGHBOUR_CONTROL] = {
                     name: neighbour_patch_floor(x, *geometry) for name, x in sets.clean_test.items()
