@@ -221,7 +221,7 @@ def start_or_resume(config: TrainConfig, model: Autoencoder, optimizer: torch.op
                     fresh: bool) -> dict:  # fmt: skip
     """The progress to continue from: the resume file's, or a fresh start (which clears an old log). Rank 0
     makes the output folders and logs the start or resume with the whole config."""
-    log, state_path = Path(config.log), resume_path(config)
+    log, state_path = Path(config.log), resume_path(config.out)
     progress = {"epoch": 0, "step": 0, "seconds": 0.0, "history": []}
     if state_path.exists() and not fresh:
         progress = load_resume_state(state_path, model, optimizer)
@@ -356,7 +356,7 @@ def finish_epoch(run: Run, record: dict) -> None:
     run.progress = progress
     log_line(Path(run.config.log), {"event": "epoch", **record})
     write_checkpoint(run.model, run.config, progress, run.env)
-    save_resume_state(resume_path(run.config), run.model, run.optimizer, progress)
+    save_resume_state(resume_path(run.config.out), run.model, run.optimizer, progress)
 
 
 def train(config: TrainConfig, fresh: bool = False) -> Path:

@@ -16,11 +16,10 @@ from rfi_models.atomic import write_bytes
 if TYPE_CHECKING:
     from rfi_models.models import Autoencoder
 
-    from .engine import TrainConfig
 
-
-def resume_path(config: TrainConfig) -> Path:
-    return Path(config.out).with_suffix(".resume")
+def resume_path(checkpoint: str | Path) -> Path:
+    """The resume file of the checkpoint path `checkpoint`: beside it, with the suffix .resume."""
+    return Path(checkpoint).with_suffix(".resume")
 
 
 def save_resume_state(path: Path, model: Autoencoder, optimizer: torch.optim.Optimizer, progress: dict) -> None:
