@@ -39,6 +39,7 @@ def test_scene_file_and_end_to_end_detection(tmp_path):
     assert run.peak_rss_mb > 0 and 0 < run.peak_anonymous_mb <= run.peak_rss_mb
 
 
+@pytest.mark.slow  # a Dask LocalCluster
 def test_screening_with_one_and_two_workers():
     run = screening.screening_benchmark(scenes=2, size=400)
     assert run["scenes"] == 2 and run["seconds_1_workers"] > 0 and run["seconds_2_workers"] > 0
@@ -71,6 +72,7 @@ def test_training_throughput_against_transformers():
     assert result["ratio"] > 0
 
 
+@pytest.mark.slow  # a real Chromium
 def test_cold_start_in_headless_chromium():
     pytest.importorskip("playwright.sync_api")
     from benchmarks import cold_start

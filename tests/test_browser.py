@@ -28,6 +28,7 @@ PAGES = {"Home": "", "Reconstruction": "reconstruction", "Explain": "explain", "
          "RFI detection": "detection", "Models": "models"}  # title -> URL path  # fmt: skip
 
 sync_api = playwright_or_skip("sync_api")
+pytestmark = pytest.mark.slow  # a real Chromium
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import TINY
 from live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_or_skip, start_server
 from PIL import Image
@@ -153,6 +154,7 @@ async def drive(url: str, users: int, folder: Path) -> list[dict[str, list[float
     return results
 
 
+@pytest.mark.slow  # eight Chromium sessions
 def test_eight_simultaneous_sessions_see_only_their_own_results(tmp_path):
     playwright_or_skip("async_api")
     port = free_port()

@@ -150,6 +150,7 @@ def test_masks_are_written_a_chunk_of_rows_at_a_time_with_the_same_pixels(tmp_pa
     assert np.array_equal(mask, (scores >= 0.7) * (1 if mask.dtype == bool else 255))
 
 
+@pytest.mark.slow  # SIGKILL
 def test_killed_detection_leaves_no_output_and_a_rerun_completes(tmp_path):
     images, _ = synthetic_sar(1, 2400, 2400, seed=5, rfi_probability=1.0)
     np.save(tmp_path / "scene.npy", np.rint(images[0] * 255).astype(np.uint8).transpose(1, 2, 0))

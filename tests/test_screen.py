@@ -128,6 +128,7 @@ def products(tmp_path_factory):
     return [listing]
 
 
+@pytest.mark.slow  # a Dask LocalCluster
 def test_local_cluster_of_two_workers_screens_an_archive_with_a_bad_scene(archive, products, tmp_path, capsys):
     folder, scenes = archive
     assert main(screen_args([folder, *products], tmp_path, "--workers", "2")) == 3
@@ -151,6 +152,7 @@ def test_local_cluster_of_two_workers_screens_an_archive_with_a_bad_scene(archiv
     assert f"{total} scenes, {total - 1} done before" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a Dask scheduler and worker
 def test_external_scheduler_and_worker_processes(archive, tmp_path):
     folder, scenes = archive
     env = os.environ | {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -262,6 +264,7 @@ def same(observed, reference):
     )
 
 
+@pytest.mark.slow  # SIGKILL of a run and its cluster
 def test_killed_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -55,6 +55,7 @@ def test_learning_rate_warms_up_then_decays():
     assert all(a >= b for a, b in itertools.pairwise(rates[10:])) and rates[-1] < 0.05
 
 
+@pytest.mark.slow  # torchrun
 def test_two_process_gloo_run(tmp_path):
     out, log = tmp_path / "ddp.safetensors", tmp_path / "ddp.jsonl"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "train"]
