@@ -1,11 +1,12 @@
-# Two commands on a fresh machine: `make run` (the app) and `make test` (the whole suite).
+# Two commands on a fresh machine: `make run` (the app) and `make test` (the whole suite); `make test-fast` leaves
+# out the slow tests (a real browser, a Dask cluster, killed processes, torchrun).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= localhost
 
-.PHONY: run test lint venv dev clean bench
+.PHONY: run test test-fast lint venv dev clean bench
 
 venv: $(VENV)/.runtime
 dev: $(VENV)/.dev
@@ -33,6 +34,10 @@ run: venv
 test: dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+test-fast: dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow"
 
 # Needs Debian's chromium for the cold-start row (apt-get install chromium); writes benchmarks/results.json.
 bench: $(VENV)/.bench
