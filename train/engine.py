@@ -8,7 +8,8 @@ pickled). Runs on the GPU when there is one, and under `torchrun --nproc_per_nod
 
 `train` is `set_up` (processes, model, optimizer, resume, data), then per epoch `train_one_epoch` (as in
 facebookresearch/mae's engine_pretrain) and, on rank 0, `finish_epoch` (validation, log, checkpoint, resume
-file), until the last epoch, max_steps or convergence.
+file), until the last epoch, max_steps or convergence. The settings of a run and the recipes of every family and
+domain are `train.recipes`.
 """
 
 from __future__ import annotations
