@@ -50,8 +50,6 @@ def save_checkpoint(
 ) -> Path:
     """Write `model` to `path` (.safetensors) atomically: a failed save leaves the previous file as it was. Every
     value in `info` must be JSON-serialisable."""
-    from safetensors.torch import save
-
     check_domain(domain)
     config = model.config.to_dict()
     document = {
@@ -64,7 +62,15 @@ def save_checkpoint(
         "metrics": metrics or {},
         **info,
     }
-    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    return write_weights(model, path, document)
+
+
+def write_weights(module: torch.nn.Module, path: str | Path, document: dict) -> Path:
+    """Write the state of `module` and the metadata `document` to `path` (.safetensors) atomically, and record it in
+    the folder's manifest when there is one: how every checkpoint of the package is written."""
+    from safetensors.torch import save
+
+    tensors = {name: t.detach().cpu().contiguous() for name, t in module.state_dict().items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes(path, save(tensors, metadata={METADATA_KEY: json.dumps(document)}))
