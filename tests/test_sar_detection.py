@@ -13,7 +13,14 @@ from rfi_models.analysis.secondary import FEATURES, SecondaryClassifier, pixel_f
 from rfi_models.checkpoint import CheckpointError
 from rfi_models.data import synthetic_sar
 from rfi_models.manifest import file_sha256
-from train.evaluate_sar import classifier_for, neighbour_patch_floor, reconstruction_floor
+from train.evaluate_sar import (
+    MAX_FLAGGED,
+    capped_threshold,
+    classifier_for,
+    flagged_share,
+    neighbour_patch_floor,
+    reconstruction_floor,
+)
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +147,13 @@ def test_the_neighbour_patch_control_interpolates_smooth_scenes_and_not_noise():
     noise = np.random.default_rng(0).uniform(0.2, 0.8, (2, 340, 500))
     assert neighbour_patch_floor(np.stack([smooth, smooth])[None], (20, 20), 0.6)["ratio"] < 0.2
     assert neighbour_patch_floor(noise[None], (20, 20), 0.6)["ratio"] > 0.95  # nothing to interpolate
+
+
+def test_thresholds_are_capped_by_the_validation_scene_false_positives_only():
+    rng = np.random.default_rng(0)
+    clean = {"BB15": rng.random(10_000), "8255": rng.random(10_000) + 5}  # validation scene, test scene
+    raised = capped_threshold(0.5, clean)
+    assert 0.98 < raised <= 1 and flagged_share(clean, raised)["per_image"]["BB15"] <= MAX_FLAGGED
+    assert flagged_share(clean, raised)["per_image"]["8255"] == 1  # a test scene never moves the threshold
+    assert capped_threshold(0.999, clean) == 0.999  # already strict enough: kept
+    assert capped_threshold(0.5, {"8255": clean["8255"]}) == 0.5  # no validation scene: no cap

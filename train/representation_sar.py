@@ -40,7 +40,7 @@ from rfi_models.data.real_rfi import real_rfi_patches
 from rfi_models.data.semisynthetic import semi_synthetic
 from rfi_models.data.synthetic_sar import SAR_SIZE
 
-from .representation_study import cache_key, cached_features, load_models, protocol, with_random_copies
+from .representation_cache import cache_key, cached_features, load_models, protocol, with_random_copies
 
 SAR_MODELS = {"mae": "mae_sar", "cae": "cae_sar", "dae": "dae_sar"}
 PATCHES = (48, 24, 32)  # semi-synthetic patches: train, val, test

@@ -24,71 +24,35 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import rfi_models
-from rfi_models.analysis.probes import C_GRID, MAX_ITER, VALIDATION_SHARE, cka_matrix, linear_cka, linear_probe
+from rfi_models.analysis.probes import C_GRID, MAX_ITER, cka_matrix, linear_cka, linear_probe
 from rfi_models.analysis.representation import (
     PIXELS,
     batched_features,
     pixel_features,
     pooled_features,
     pooled_stages,
-    random_copy,
 )
-from rfi_models.atomic import atomic_path, write_bytes
+from rfi_models.atomic import write_bytes
 from rfi_models.data import load_mnist, load_mnist_sample
-from rfi_models.manifest import file_sha256
 from rfi_models.names import checkpoints_dir
+
+from .representation_cache import (
+    PROBE_SEED,
+    RANDOM,
+    cache_key,
+    cached_features,
+    load_models,
+    protocol,
+    with_random_copies,
+)
 
 MNIST_MODELS = {"mae": "mae_mnist", "mae_fixed": "mae_fixed_mnist", "cae": "cae_mnist", "dae": "dae_mnist"}
 FRACTIONS = (0.01, 0.1, 1.0)
-RANDOM_SEED = 0
-PROBE_SEED = 0
-RANDOM = " (random init)"
 CACHE = Path("/tmp/rfi_representation")
 
 
 def results_path(folder: Path, domain: str) -> Path:
     return Path(folder) / f"representation_{domain}.json"
-
-
-def load_models(folder: Path, stems: dict[str, str]) -> tuple[dict, dict]:
-    """The checkpoints of `stems` that exist: ({name: model}, {name: {"file", "sha256"}})."""
-    models, records = {}, {}
-    for name, stem in stems.items():
-        path = Path(folder) / f"{stem}.safetensors"
-        if path.exists():
-            models[name] = rfi_models.load_checkpoint(path)[0]
-            records[name] = {"file": path.name, "sha256": file_sha256(path)}
-    return models, records
-
-
-def with_random_copies(models: dict) -> dict:
-    """The models, plus one random-init copy per architecture (a family once: the fixed MAE shares the MAE's)."""
-    copies = {}
-    for model in models.values():
-        if not any(f"{model.name}{RANDOM}" == key for key in copies):
-            copies[f"{model.name}{RANDOM}"] = random_copy(model, RANDOM_SEED)
-    return models | copies
-
-
-def cached_features(path: Path, compute) -> dict[str, dict[str, np.ndarray]]:
-    """{set: {stage: features}} from the .npz at `path`, or compute() and write it there (atomically)."""
-    if path.exists():
-        with np.load(path, allow_pickle=False) as data:
-            found: dict = {}
-            for key in data.files:
-                name, _, stage = key.partition("/")
-                found.setdefault(name, {})[stage] = data[key]
-            return found
-    found = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temporary:
-        np.savez(temporary, **{f"{name}/{stage}": v for name, stages in found.items() for stage, v in stages.items()})
-    return found
-
-
-def cache_key(records: dict, *extra) -> str:
-    return "_".join([*(r["sha256"][:8] for r in records.values()), *map(str, extra)])
 
 
 def mnist_features(models: dict, images: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -142,12 +106,6 @@ def cka_results(test: dict, trained: list[str]) -> dict:
         "latents": {"labels": latent_labels, "matrix": latent_matrix.round(4).tolist()},
         "vs_random_init": control,
     }
-
-
-def protocol(extra: dict) -> dict:
-    fixed = {"C_grid": list(C_GRID), "max_iter": MAX_ITER, "validation_share": VALIDATION_SHARE, "solver": "lbfgs",
-             "probe_seed": PROBE_SEED, "random_init_seed": RANDOM_SEED, "standardised": True}  # fmt: skip
-    return fixed | extra
 
 
 def mnist_study(folder: Path, cache: Path, train_count: int | None = None, fractions=FRACTIONS) -> dict:
