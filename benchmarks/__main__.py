@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rfi_models.analysis.detector import resolve_precision
+from rfi_models.atomic import write_bytes
 from rfi_models.data import load_mnist_sample
 from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "make bench",
         "details": {**stored.get("details", {}), **details},
     }
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_bytes(args.out, (json.dumps(record, indent=2) + "\n").encode())
     print(f"wrote {args.out}")
     return 0
 

@@ -2,8 +2,9 @@
 
 Linux records a process's peak RSS (ru_maxrss) including the memory of the process it was forked from, until
 the fork, so a command started directly by a big process (the benchmark, with its models loaded) would
-report that process's size. This monitor imports nothing but the standard library: the command forked from
-it starts small, and its ru_maxrss is its own. Resident anonymous memory (RSS less memory-mapped files) is
+report that process's size. This monitor imports nothing but the standard library and `rfi_models.atomic`
+(itself standard library only, for the one atomic write): the command forked from it starts small, and its
+ru_maxrss is its own. Resident anonymous memory (RSS less memory-mapped files) is
 sampled every POLL_S seconds from /proc. Writes {"returncode", "seconds", "peak_rss_mb", "peak_anonymous_mb"}.
 """
 
@@ -14,6 +15,8 @@ import os
 import subprocess
 import sys
 import time
+
+from rfi_models.atomic import write_bytes
 
 POLL_S = 0.05
 
@@ -51,8 +54,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     result = run(argv[2:])
-    with open(argv[0], "w") as out:
-        json.dump(result, out)
+    write_bytes(argv[0], json.dumps(result).encode())
     return result["returncode"]
 
 

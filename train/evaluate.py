@@ -31,7 +31,7 @@ from rfi_models.names import DOMAINS, checkpoints_dir
 
 from . import evaluate_sar, representation_study
 from .mnist_study import evaluate_mnist
-from .report import plot_training_curves, write_results_markdown
+from .report import plot_training_curves, write_results_json, write_results_markdown
 
 CHECKPOINTS = checkpoints_dir()
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         reference |= {p.stem: reference_metrics(p) for p in sorted(folder.glob(f"*_{domain}.safetensors"))}
     results["settings"] = vars(args) | {"torch_threads": torch.get_num_threads()}
     results["settings"]["seconds"] = round(time.time() - started, 1)
-    stored.write_text(json.dumps(results, indent=2, default=float))
+    write_results_json(folder, results)
     plot_training_curves(folder)
     write_results_markdown(results, folder / "RESULTS.md")
     write_manifest(folder)  # the sha256 of every checkpoint and latent map, checked whenever they are read

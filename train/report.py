@@ -168,6 +168,11 @@ def write_results_markdown(results: dict, path: Path) -> None:
     write_bytes(path, ("\n\n".join(parts) + "\n").encode())
 
 
+def write_results_json(folder: Path, results: dict) -> None:
+    """folder/results.json, written atomically: its one writer (`train.evaluate` and `merge_results`)."""
+    write_bytes(folder / "results.json", json.dumps(results, indent=2, default=float).encode())
+
+
 def merge_results(folder: Path, key: str, update: Callable[[dict], dict]) -> dict:
     """Set results.json's `key` to update(its earlier value, {} if none) and rewrite RESULTS.md, for the studies run
     apart from `train.evaluate`. The file is read just before it is written (another run may have written since)
@@ -175,7 +180,7 @@ def merge_results(folder: Path, key: str, update: Callable[[dict], dict]) -> dic
     stored = folder / "results.json"
     results = json.loads(stored.read_text()) if stored.exists() else {}
     results[key] = update(results.get(key, {}))
-    write_bytes(stored, json.dumps(results, indent=2, default=float).encode())
+    write_results_json(folder, results)
     if "settings" in results:
         write_results_markdown(results, folder / "RESULTS.md")
     return results[key]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..atomic import atomic_path
 from ..checkpoint import load_checkpoint
 from ..data import load_mnist_sample, synthetic_sar
 from ..data.synthetic_sar import SPLIT_SEEDS
@@ -106,7 +107,8 @@ def precompute_latent_maps(folder: Path, domain: str, mnist_per_class: int = 200
         for name, coords in found.coordinates.items():
             arrays[f"{family}/{name}"] = coords
     out = Path(folder) / f"latents_{domain}.npz"
-    np.savez_compressed(out, **arrays)
+    with atomic_path(out) as temporary:
+        np.savez_compressed(temporary, **arrays)
     return out
 
 
