@@ -92,14 +92,18 @@ def test_training_crops_keep_image_and_masks_aligned_through_flips():
     assert torch.equal(y[:, 0], (x[:, 1] > 0.5).float()) and torch.equal(w[:, 0], (x[:, 0] > 0.2).float())
 
 
-def test_a_run_keeps_the_best_validation_and_stops_after_patience(tmp_path):
+def test_a_run_keeps_the_best_of_each_selection_and_stops_when_none_improves(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.random((2, 2, 16, 32)).astype(np.float32)
     visible = np.zeros((2, 16, 32), dtype=bool)
     visible[:, 4:6, 2:30] = True
-    validations = iter([0.1, 0.3, 0.2, 0.25, 0.3, 0.9])
-    config = StudyConfig(widths=(4, 8), crop=(8, 16), batch_size=2, max_steps=12, warmup=1, eval_every=2, patience=3)
-    result = train_run("t", images, Labelled(images, visible, visible), lambda m: next(validations), config,
+    real = iter([0.1, 0.3, 0.2, 0.25, 0.3, 0.2, 0.9])
+    semi = iter([0.1, 0.1, 0.5, 0.4, 0.4, 0.4, 0.9])
+    config = StudyConfig(widths=(4, 8), crop=(8, 16), batch_size=2, max_steps=20, warmup=1, eval_every=2, patience=3)
+    result = train_run("t", images, Labelled(images, visible, visible),
+                       lambda m: {"real_ap": next(real), "semi_val_ap": next(semi)}, config,
                        tmp_path / "logs" / "t.jsonl")  # fmt: skip
-    assert result["best"] == {"real_ap": 0.3, "step": 4}  # a tie later is no improvement
-    assert result["steps"] == 10 and len((tmp_path / "logs" / "t.jsonl").read_text().splitlines()) == 5
+    assert result["best"]["real_ap"] == {"ap": 0.3, "step": 4, "evaluation": 2}  # a tie later is no improvement
+    assert result["best"]["semi_val_ap"] == {"ap": 0.5, "step": 6, "evaluation": 3}
+    assert result["steps"] == 12 and len((tmp_path / "logs" / "t.jsonl").read_text().splitlines()) == 6
+    assert set(result["models"]) == {"real_ap", "semi_val_ap"} and not result["models"]["real_ap"].training

@@ -51,16 +51,19 @@ from rfi_models.data.real_rfi import real_rfi_patches
 from rfi_models.data.semisynthetic import semi_synthetic
 from rfi_models.data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar_truth
 from rfi_models.manifest import file_sha256
-from rfi_models.models.segmenter import Segmenter, SegmenterConfig, load_segmenter, parameter_count, save_segmenter
+from rfi_models.models.segmenter import Segmenter, SegmenterConfig, parameter_count, save_segmenter
 
-from .evaluate_sar import memoised
+from .evaluate_sar import classifier_for, memoised
 from .optim import build_optimizer, lr_at
 from .sar_metrics import Labelled, pooled, real_rfi_set
+from .sar_sets import synthetic_set
 
 RUNS = ("input", "residual")
+SELECTIONS = {"real_ap": "", "semi_val_ap": "_semival"}  # what a kept checkpoint was selected by: its file suffix
 MAE = Path("checkpoints/mae_sar.safetensors")
 POS_WEIGHT_CAP = 50.0
 BATCH = 4  # patches per scoring batch
+EVALUATION_TRAIN = 16  # training patches per set of `python -m train.evaluate` (--sar-train)
 
 
 @dataclass
@@ -73,7 +76,7 @@ class StudyConfig:
     seed: int = 0
     crop: tuple[int, int] = (128, 256)
     batch_size: int = 8
-    max_steps: int = 1500
+    max_steps: int = 1200
     warmup: int = 100
     eval_every: int = 100
     patience: int = 5
@@ -164,16 +167,18 @@ def pos_weight_of(train: Labelled, kept: np.ndarray) -> float:
 
 
 def train_run(name: str, inputs: np.ndarray, train: Labelled, validate, config: StudyConfig, log: Path) -> dict:
-    """Train one segmenter on `inputs` [N, C, H, W] against train.visible; `validate(model)` -> real AP. Returns
-    {"model": the best evaluation's model, "history": [...], "best": {...}, "wall_s": ...}."""
+    """Train one segmenter on `inputs` [N, C, H, W] against train.visible; `validate(model)` -> {selection: AP} for
+    every SELECTIONS entry. Stops once no selection's AP has risen for `patience` evaluations (or at max_steps).
+    Returns {"models": {selection: the best evaluation's model}, "best": {selection: {...}}, "history": [...]}."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     model = Segmenter(SegmenterConfig(inputs.shape[1], config.widths))
     optimizer = build_optimizer(model, config)
     kept = np.stack([train.kept(i) for i in range(len(train))])
     pos_weight = torch.tensor(pos_weight_of(train, kept))
-    history, best, losses, start = [], {"real_ap": -1.0, "step": 0}, [], time.time()
-    best_model = copy.deepcopy(model)
+    history, losses, start = [], [], time.time()
+    best = {key: {"ap": -1.0, "step": 0, "evaluation": 0} for key in SELECTIONS}
+    models = {key: copy.deepcopy(model) for key in SELECTIONS}
     log.parent.mkdir(parents=True, exist_ok=True)
     for step in range(1, config.max_steps + 1):
         for group in optimizer.param_groups:
@@ -189,75 +194,97 @@ def train_run(name: str, inputs: np.ndarray, train: Labelled, validate, config: 
         if step % config.eval_every and step != config.max_steps:
             continue
         model.eval()
-        record = {"event": "eval", "run": name, "step": step, "loss": float(np.mean(losses)),
-                  "real_ap": validate(model), "lr": optimizer.param_groups[0]["lr"],
-                  "wall_s": round(time.time() - start, 1)}  # fmt: skip
+        record = {"event": "eval", "run": name, "step": step, "loss": float(np.mean(losses)), **validate(model),
+                  "lr": optimizer.param_groups[0]["lr"], "wall_s": round(time.time() - start, 1)}  # fmt: skip
         history.append(record)
         losses = []
         write_bytes(log, "".join(json.dumps(r) + "\n" for r in history).encode())
         print(json.dumps(record), flush=True)
-        if record["real_ap"] > best["real_ap"]:
-            best, best_model = {"real_ap": record["real_ap"], "step": step}, copy.deepcopy(model)
-        elif len(history) - 1 - next(i for i, r in enumerate(history) if r["step"] == best["step"]) >= config.patience:
+        for key in SELECTIONS:
+            if record[key] > best[key]["ap"]:
+                best[key] = {"ap": record[key], "step": step, "evaluation": len(history)}
+                models[key] = copy.deepcopy(model).eval()
+        if all(len(history) - b["evaluation"] >= config.patience for b in best.values()):
             break
-    best_model.eval()
-    return {"model": best_model, "history": history, "best": best, "wall_s": round(time.time() - start, 1),
+    return {"models": models, "best": best, "history": history, "wall_s": round(time.time() - start, 1),
             "pos_weight": float(pos_weight), "steps": history[-1]["step"]}  # fmt: skip
 
 
-def reference_rows(semi_test: Labelled, real: Labelled) -> dict:
-    """AP of the no-model controls and of the shipped MAE, every `score_residual` method, on both sets."""
+def reference_rows(semi_test: Labelled, real: Labelled, have: dict) -> dict:
+    """AP of the no-model controls and of the shipped MAE on both sets, every `score_residual` method and the
+    `learned` classifier, trained as the evaluation trains it (`evaluate_sar.classifier_for`, on the evaluation's
+    training sets: 16 synthetic and 16 semi-synthetic patches); rows already in `have` are kept as they are."""
     sources = {name: control_residual_fn(name) for name in CONTROLS}
     sources[MAE.stem] = model_residual_fn(MAE)[0]
-    rows = {}
+    rows = dict(have)
     for source, residual_fn in sources.items():
         fn = memoised(residual_fn)
-        for method in METHODS:
+        for method in (*METHODS, "learned"):
+            if f"{source} {method}" in rows:
+                continue
+            if method == "learned":
+                classifier = classifier_for(fn, evaluation_training_sets())
 
-            def score(tiles, fn=fn, method=method):
-                return score_residual(tiles, fn(tiles), method)
+                def score(tiles, fn=fn, classifier=classifier):
+                    return classifier.scores(tiles, fn(tiles))
+            else:
+
+                def score(tiles, fn=fn, method=method):
+                    return score_residual(tiles, fn(tiles), method)
 
             rows[f"{source} {method}"] = {"semi_test_ap": set_ap(score, semi_test), "real_ap": set_ap(score, real)}
             print(rows[f"{source} {method}"], source, method, flush=True)
     return rows
 
 
-def run_segmenters(config: StudyConfig, folder: Path, cache: Path, sets: tuple[Labelled, Labelled], done: dict, save):
-    """Train (or, where its checkpoint exists, reload) both segmenters into `done` ({run: row}), calling `save()`
-    after each run (the study file is the resume file: a finished run is not redone)."""
-    semi_test, real = sets
+def evaluation_training_sets(n: int = EVALUATION_TRAIN) -> dict[str, Labelled]:
+    """The training sets of `train.sar_sets.load_sets(n, ...)` (the learned classifiers' data)."""
+    semi = semi_synthetic("train", n, rfi_probability=0.5)
+    return {"synthetic": synthetic_set(n, "train"), "semi_synthetic": Labelled(semi.images, semi.visible, semi.masks)}
+
+
+def run_segmenters(config: StudyConfig, folder: Path, cache: Path, sets: tuple[Labelled, ...], done: dict, save):
+    """Train (or, where its checkpoints exist, reload) both segmenters into `done` ({row name: row}), calling `save()`
+    after each run (the study file is the resume file: a finished run is not redone). Sets: (semi-synthetic test,
+    real RFI, semi-synthetic validation)."""
+    semi_test, real, semi_val = sets
     train = training_set(config)
     mae_fn = memoised(model_residual_fn(MAE)[0])
     for name in RUNS:
-        path = folder / "segmenter" / f"segmenter_{name}_sar.safetensors"
+        paths = {key: folder / "segmenter" / f"segmenter_{name}{suffix}_sar.safetensors"
+                 for key, suffix in SELECTIONS.items()}  # fmt: skip
         residual_fn = mae_fn if name == "residual" else None
-        if name in done and path.is_file():
-            model, info = load_segmenter(path)
-            result = info["training"]
-        else:
-            inputs = train.images if name == "input" else np.concatenate(
-                [train.images, cached_residuals(train.images, cache)], axis=1)  # fmt: skip
-            trained = train_run(name, inputs, train, lambda m, r=residual_fn: set_ap(segmenter_score_fn(m, r), real),
-                                config, folder / "logs" / f"segmenter_{name}.jsonl")  # fmt: skip
-            model = trained.pop("model")
-            result = {**trained, "parameters": parameter_count(model), "config": asdict(config)}
-            inputs_doc = ["VV", "VH"] + (["MAE residual VV", "MAE residual VH"] if residual_fn else [])
-            save_segmenter(model, path, inputs=inputs_doc, training=result,
+        if all(f"{name}{suffix}" in done and paths[key].is_file() for key, suffix in SELECTIONS.items()):
+            continue
+        inputs = train.images if name == "input" else np.concatenate(
+            [train.images, cached_residuals(train.images, cache)], axis=1)  # fmt: skip
+
+        def validate(m, r=residual_fn) -> dict[str, float]:
+            score = segmenter_score_fn(m, r)
+            return {"real_ap": set_ap(score, real), "semi_val_ap": set_ap(score, semi_val)}
+
+        trained = train_run(name, inputs, train, validate, config, folder / "logs" / f"segmenter_{name}.jsonl")
+        models = trained.pop("models")
+        result = {**trained, "parameters": parameter_count(models["real_ap"]), "config": asdict(config)}
+        for key, suffix in SELECTIONS.items():
+            save_segmenter(models[key], paths[key], inputs=["VV", "VH"] + (["MAE residual VV", "MAE residual VH"]
+                           if residual_fn else []), selected_by=key, training=result,
                            residual_checkpoint=MAE.name if residual_fn else None,
                            residual_sha256=file_sha256(MAE) if residual_fn else None)  # fmt: skip
-        score = segmenter_score_fn(model, residual_fn)
-        done[name] = {"semi_test_ap": set_ap(score, semi_test), "real_ap": set_ap(score, real),
-                                     "best_step": result["best"]["step"], "steps": result["steps"],
-                                     "wall_s": result["wall_s"], "parameters": parameter_count(model)}  # fmt: skip
+            score = segmenter_score_fn(models[key], residual_fn)
+            done[f"{name}{suffix}"] = {"semi_test_ap": set_ap(score, semi_test), "real_ap": set_ap(score, real),
+                                       "selected_by": key, "best": trained["best"][key], "steps": trained["steps"],
+                                       "wall_s": trained["wall_s"], "parameters": result["parameters"]}  # fmt: skip
+            print(name, suffix, done[f"{name}{suffix}"], flush=True)
         save()
-        print(name, done[name], flush=True)
 
 
-def test_sets() -> tuple[Labelled, Labelled]:
-    """The semi-synthetic test set as `train.sar_sets.load_sets` builds it (32 patches, seed 0, half with RFI) and
-    the real RFI patches."""
-    semi = semi_synthetic("test", 32, rfi_probability=0.5)
-    return Labelled(semi.images, semi.visible, semi.masks), real_rfi_set(real_rfi_patches())
+def evaluation_sets() -> tuple[Labelled, Labelled, Labelled]:
+    """The semi-synthetic test set as `train.sar_sets.load_sets` builds it (32 patches, seed 0, half with RFI), the
+    real RFI patches, and the semi-synthetic validation set as load_sets builds it (24 patches)."""
+    test, val = semi_synthetic("test", 32, rfi_probability=0.5), semi_synthetic("val", 24, rfi_probability=0.5)
+    return (Labelled(test.images, test.visible, test.masks), real_rfi_set(real_rfi_patches()),
+            Labelled(val.images, val.visible, val.masks))  # fmt: skip
 
 
 def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
@@ -270,13 +297,15 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
     parser.add_argument("--patience", type=int, default=defaults.patience)
     parser.add_argument("--semi-patches", type=int, default=defaults.semi_patches)
     parser.add_argument("--synthetic-patches", type=int, default=defaults.synthetic_patches)
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="training seed (weights, crops, order)")
     parser.add_argument("--redo", action="store_true", help="train again even where a run's checkpoint exists")
     args = parser.parse_args(argv)
     for name in ("max_steps", "eval_every", "patience", "semi_patches", "synthetic_patches"):
         if getattr(args, name) < (0 if name == "synthetic_patches" else 1):
             parser.error(f"--{name.replace('_', '-')} must be positive")
     config = StudyConfig(max_steps=args.max_steps, eval_every=args.eval_every, patience=args.patience,
-                         semi_patches=args.semi_patches, synthetic_patches=args.synthetic_patches)  # fmt: skip
+                         semi_patches=args.semi_patches, synthetic_patches=args.synthetic_patches,
+                         seed=args.seed)  # fmt: skip
     return args, config
 
 
@@ -287,9 +316,8 @@ def main(argv=None) -> None:
     previous = json.loads(out.read_text()) if out.is_file() and not args.redo else {}
     done = {} if previous.get("config") != json.loads(json.dumps(asdict(config))) else previous.get("runs", {})
     start = time.time()
-    semi_test, real = test_sets()
-    rows = previous.get("references") if done else None
-    rows = rows or reference_rows(semi_test, real)
+    sets = evaluation_sets()
+    rows = reference_rows(*sets[:2], previous.get("references", {}))
     command = " ".join(["OMP_NUM_THREADS=1 python -m train.segmenter_study", *(sys.argv[1:] if argv is None else argv)])
     study = {"config": asdict(config), "command": command, "references": rows, "runs": done}
 
@@ -299,7 +327,7 @@ def main(argv=None) -> None:
         write_bytes(out, (json.dumps(study, indent=1) + "\n").encode())
 
     save()
-    run_segmenters(config, args.checkpoints, args.cache, (semi_test, real), done, save)
+    run_segmenters(config, args.checkpoints, args.cache, sets, done, save)
     for name, row in study["table"].items():
         print(f"{name:32s} semi test AP {row['semi_test_ap']:.3f}  real AP {row['real_ap']:.3f}")
 
