@@ -21,11 +21,13 @@ from rfi_models.analysis import (
     reconstruct_all,
     weight_statistics,
 )
-from rfi_models.analysis.agreement import detection_summary
+from rfi_models.analysis.agreement import box_summary, detection_summary
 from rfi_models.analysis.detector import recorded_baseline_threshold
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
 from rfi_models.analysis.representation_view import read_representation, representation_file
+from rfi_models.analysis.stripes import find_stripes
+from rfi_models.data.quicklook import valid_pixels
 from rfi_models.gallery import CurrentImage, uploaded_image
 from rfi_models.manifest import file_sha256
 from rfi_models.training_log import read_training_log
@@ -120,10 +122,19 @@ def cluster_table(checkpoints, domain: str, folder: str, family: str, method: st
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.ndarray, truth, _scores: dict) -> list:
-    """Summary rows (`analysis.agreement.detection_summary`) of (name, score key, threshold) detectors, once per
-    image and thresholds: the metrics against the truth take a fraction of a second per detector."""
-    return [detection_summary(name, _scores[name], threshold, image, truth) for name, _, threshold in detectors]
+def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.ndarray, truth, ignore,
+                   boxes: tuple, ignore_boxes: tuple, _scores: dict) -> tuple[list, dict]:  # fmt: skip
+    """Summary rows (`analysis.agreement.detection_summary`) of (name, score key, threshold) detectors and each
+    detector's stripes (`analysis.stripes.find_stripes`), once per image and thresholds: the metrics against the
+    truth take a fraction of a second per detector. Each row counts its stripes and, when there are truth boxes,
+    scores them (`analysis.agreement.box_summary`)."""
+    rows, stripes = [], {}
+    valid = valid_pixels(image)
+    for name, _, threshold in detectors:
+        stripes[name] = find_stripes(_scores[name], threshold, valid)
+        row = detection_summary(name, _scores[name], threshold, image, truth, ignore) | {"stripes": len(stripes[name])}
+        rows.append(row | (box_summary(stripes[name], boxes, ignore_boxes) if boxes else {}))
+    return rows, stripes
 
 
 def digest(image: np.ndarray | None) -> str:

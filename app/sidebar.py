@@ -17,6 +17,7 @@ import streamlit as st
 
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.gallery import (
+    SAR_GALLERY,
     SEMI_SYNTHETIC_SIZE,
     CurrentImage,
     checkpoints_by_family,
@@ -25,6 +26,8 @@ from rfi_models.gallery import (
     mask_ratio_note,
     real_scene,
     real_scenes,
+    sar_gallery_image,
+    sar_gallery_label,
     semi_synthetic_image,
     short_name,
     windowed,
@@ -137,11 +140,16 @@ def draw_sidebar() -> Selection:
 def image_of_source(source: str, domain: str, problems: list[str]) -> CurrentImage | None:
     """The sidebar's image from the chosen source, whole; an upload's refusal goes to `problems`."""
     bar = st.sidebar
+    if source == "gallery" and domain == "sar":  # the real RFI patches first (the default), then synthetic ones
+        wanted = query_default("sar_image", str, SAR_GALLERY[0])  # not MNIST's `image`: SAR opens on a real patch
+        key = bar.selectbox("Gallery image", SAR_GALLERY, index=SAR_GALLERY.index(wanted) if wanted in SAR_GALLERY
+                            else 0, format_func=sar_gallery_label, key="sar_image",
+                            help="real Sentinel-1 with real RFI: the original study's validation patches, with "
+                            "hand-drawn boxes; synthetic: the generator's test patches")  # fmt: skip
+        st.query_params["sar_image"] = key
+        return sar_gallery_image(key)
     if source == "gallery":
-        limit = 9999 if domain == "mnist" else 119
-        index = bar.number_input(
-            "Gallery image", 0, limit, query_default("image", int, 0, 0, limit), key=f"{domain}_image"
-        )
+        index = bar.number_input("Gallery image", 0, 9999, query_default("image", int, 0, 0, 9999), key="mnist_image")
         st.query_params["image"] = int(index)
         return gallery_image(domain, int(index))
     if source == SEMI:

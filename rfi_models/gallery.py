@@ -1,7 +1,9 @@
-"""Where the app's images come from: the shipped MNIST test set, the synthetic SAR test patches, the
-generator with user settings, real Sentinel-1 quick-looks, and user uploads. All return float32 [C, H, W] in
-[0, 1], plus the RFI truth mask when it is known and what was read for files. Real scenes and uploads come at
-their own size; `windowed` gives the models' input size through a `Window`."""
+"""Where the app's images come from: the shipped MNIST test set, the SAR gallery (the three real Sentinel-1
+patches with real RFI and hand-drawn boxes first, then the synthetic test patches), the generator with user
+settings, real Sentinel-1 quick-looks, semi-synthetic patches, and user uploads. All return float32 [C, H, W] in
+[0, 1], plus the RFI truth when it is known (a mask, the pixels left out of the metrics and, for the real
+patches, the boxes) and what was read for files. Real scenes and uploads come at their own size; `windowed` gives
+the models' input size through a `Window`."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import numpy as np
 
 from .checkpoint import find_checkpoints, read_checkpoint_info
 from .data import load_mnist_sample, synthetic_sar_patches
-from .data.semisynthetic import data_root, semi_synthetic
+from .data.real_rfi import NAMES as REAL_RFI_NAMES
+from .data.real_rfi import real_rfi_patches
+from .data.semisynthetic import QUICKLOOK_FOLDER, semi_synthetic
 from .data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_patch
 from .io import ReadInfo, read_input
 from .names import FAMILIES
-from .window import Window, crop
+from .window import Window, crop, shift_boxes
 
 SAR_GALLERY_SIZE = 120  # the synthetic test patches of the precomputed SAR latent map
 SEMI_SYNTHETIC_SIZE = 12  # semi-synthetic test patches: real backgrounds, injected RFI
@@ -28,12 +32,22 @@ REAL_SCENE_SOURCES = {  # product name prefix -> where the quick-look was publis
 }
 
 
+Box = tuple[int, int, int, int]  # row0, row1, col0, col1, end exclusive (as `data.real_rfi`)
+
+
 @dataclass
 class CurrentImage:
     image: np.ndarray  # float32 [C, H, W] in [0, 1]
     label: str  # what it is, for captions
-    truth: np.ndarray | None = None  # bool [H, W] RFI mask when known
+    truth: np.ndarray | None = None  # bool [H, W] RFI mask when known (the visible RFI; the real patches' boxes)
     info: ReadInfo | None = None  # what was read, for files
+    ignore: np.ndarray | None = None  # bool [H, W]: left out of every metric (invisible RFI, the ignore boxes)
+    boxes: tuple[Box, ...] = ()  # hand-drawn RFI boxes (the real patches), drawn as the truth's outline
+    ignore_boxes: tuple[Box, ...] = ()  # hand-drawn boxes of faint structure, left out of the metrics
+
+    @property
+    def has_boxes(self) -> bool:
+        return bool(self.boxes or self.ignore_boxes)
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +63,37 @@ def gallery_image(domain: str, index: int) -> CurrentImage:
         return CurrentImage(images[index][None] / np.float32(255), f"MNIST test #{index} (digit {labels[index]})")
     index = int(np.clip(index, 0, SAR_GALLERY_SIZE - 1))
     patch = sar_test_patch(index)
-    return CurrentImage(patch.image / np.float32(255), f"synthetic SAR test patch #{index}", patch.rfi)
+    return CurrentImage(patch.image / np.float32(255), f"synthetic SAR test patch #{index}", patch.visible,
+                        ignore=patch.rfi & ~patch.visible)  # fmt: skip
+
+
+SAR_GALLERY = (*REAL_RFI_NAMES, *map(str, range(SAR_GALLERY_SIZE)))  # the SAR gallery's keys: real patches first
+REAL_RFI_CREDIT = ("Contains modified Copernicus Sentinel data; a test patch of the original RFI study "
+                   "(aalling93/mae_rfi, MIT)")  # fmt: skip
+
+
+def sar_gallery_label(key: str) -> str:
+    """How the sidebar names a SAR gallery entry."""
+    if key in REAL_RFI_NAMES:
+        return f"real Sentinel-1 with real RFI: {key}"
+    return f"synthetic #{key}"
+
+
+def sar_gallery_image(key: str) -> CurrentImage:
+    """A SAR gallery entry: one of the real RFI patches ("one", "two", "tree"), else synthetic test patch `key`."""
+    return real_rfi_image(key) if key in REAL_RFI_NAMES else gallery_image("sar", int(key))
+
+
+def real_rfi_image(name: str) -> CurrentImage:
+    """A real Sentinel-1 patch with real RFI at its own size: truth = the RFI boxes' pixels, the ignore boxes left
+    out of the metrics, the boxes themselves to draw (validation data of the original study: never trained on)."""
+    patch = real_rfi_patches()[name]
+    counts = f"RFI boxes: {len(patch.boxes)}, ignore boxes: {len(patch.ignore_boxes)}"
+    notes = (REAL_RFI_CREDIT, f"{counts}, drawn by hand on VH (validation data: never trained on)")
+    info = ReadInfo("real RFI patch (uint8 .npy)", ("VV", "VH"), patch.image.shape[1:], "quick-look 8-bit",
+                    notes=notes)  # fmt: skip
+    label = f"real Sentinel-1 with real RFI ({name}, hand-drawn boxes)"
+    return CurrentImage(patch.image, label, patch.positive, info, patch.ignore, patch.boxes, patch.ignore_boxes)
 
 
 @lru_cache(maxsize=SAR_GALLERY_SIZE)
@@ -67,7 +111,7 @@ def generated_image(seed: int, rfi: bool, strength_db: float) -> CurrentImage:
     patch = synthetic_sar_patches(1, seed=seed, rfi_probability=1.0 if rfi else 0.0,
                                   rfi_strength_db=(strength_db, strength_db))[0]  # fmt: skip
     label = f"generated SAR patch (seed {seed}, " + (f"RFI {strength_db:g} dB)" if rfi else "no RFI)")
-    return CurrentImage(patch.image / np.float32(255), label, patch.rfi)
+    return CurrentImage(patch.image / np.float32(255), label, patch.visible, ignore=patch.rfi & ~patch.visible)
 
 
 def uploaded_image(data: bytes, name: str, domain: str) -> CurrentImage:
@@ -77,11 +121,11 @@ def uploaded_image(data: bytes, name: str, domain: str) -> CurrentImage:
 
 
 def real_scenes_folder() -> Path:
-    return data_root() / "quicklooks"
+    return QUICKLOOK_FOLDER  # shipped in the package, with their PROVENANCE.md
 
 
 def real_scenes() -> list[str]:
-    """The names of the real Sentinel-1 quick-looks beside the repository ([] when the folder is absent)."""
+    """The names of the real Sentinel-1 quick-looks shipped in the package ([] when the folder is absent)."""
     folder = real_scenes_folder()
     return sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
 
@@ -118,13 +162,16 @@ def semi_synthetic_image(index: int) -> CurrentImage:
     patches = semi_synthetic_patches()
     index = int(np.clip(index, 0, SEMI_SYNTHETIC_SIZE - 1))
     label = f"semi-synthetic SAR #{index} (real background {patches.scene_ids[index]}, injected RFI)"
-    return CurrentImage(patches.images[index], label, patches.masks[index])
+    visible = patches.visible[index]
+    return CurrentImage(patches.images[index], label, visible, ignore=patches.masks[index] & ~visible)
 
 
 def windowed(scene: CurrentImage, window: Window) -> CurrentImage:
     """The part of `scene` under `window`, at the models' input size (mirror-padded where the scene is smaller)."""
-    truth = crop(scene.truth, window) if scene.truth is not None else None
-    return replace(scene, image=crop(scene.image, window), truth=truth, label=f"{scene.label} · {window.describe()}")
+    truth, ignore = (crop(mask, window) if mask is not None else None for mask in (scene.truth, scene.ignore))
+    return replace(scene, image=crop(scene.image, window), truth=truth, ignore=ignore,
+                   boxes=shift_boxes(scene.boxes, window), ignore_boxes=shift_boxes(scene.ignore_boxes, window),
+                   label=f"{scene.label} · {window.describe()}")  # fmt: skip
 
 
 def checkpoints_by_family(folder: str | Path, domain: str) -> tuple[dict[str, list[Path]], list[str]]:

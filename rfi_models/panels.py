@@ -3,7 +3,8 @@
 A grid is rows (usually models) of `Panel`s. Every panel is a heat map drawn pixel for pixel (nearest
 neighbour, never smoothed) with its value on hover; panels that share a `Scale` share one colour axis, so
 their colours compare, and a scale with a title gets one colour bar. A panel can carry a bool mask painted
-over it and a bool mask outlined on it (e.g. a detector's mask and the true RFI contour).
+over it, a bool mask outlined on it (e.g. a detector's mask and the true RFI contour) and rectangles drawn on it
+(`Boxes`: hand-drawn truth boxes, a detector's stripes) as plotly shapes.
 
 Pure functions of arrays; nothing here knows about Streamlit.
 """
@@ -34,6 +35,42 @@ class Scale:
     title: str = ""
 
 
+TRUTH_BOX, IGNORE_BOX, STRIPE_BOX = "lime", "orange", "cyan"  # truth boxes solid, ignore boxes dashed
+BOXES_CAPTION = " · hand-drawn RFI boxes green, ignore boxes dashed orange"
+MAX_STRIPES_DRAWN = 40  # a panel draws at most this many stripes, the strongest (the summary counts them all)
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Rectangles drawn on a panel: (row0, row1, col0, col1) image pixels, end exclusive, in one line style."""
+
+    boxes: tuple[tuple[int, int, int, int], ...]
+    colour: str = TRUTH_BOX
+    dash: str = "solid"
+    name: str = "RFI box"
+
+
+def truth_boxes(boxes, ignore_boxes) -> tuple[Boxes, ...]:
+    """The hand-drawn truth as panel boxes: RFI boxes solid green, ignore boxes dashed orange."""
+    layers = (Boxes(tuple(boxes)), Boxes(tuple(ignore_boxes), IGNORE_BOX, "dash", "ignore box"))
+    return tuple(layer for layer in layers if layer.boxes)
+
+
+def stripe_boxes(stripes: list[dict], limit: int = MAX_STRIPES_DRAWN) -> Boxes:
+    """A detector's stripes (`analysis.stripes`: row0, row1, col0, col1 inclusive, strongest first) as panel boxes,
+    the `limit` strongest."""
+    return Boxes(tuple((s["row0"], s["row1"] + 1, s["col0"], s["col1"] + 1) for s in stripes[:limit]), STRIPE_BOX,
+                 "solid", "stripe")  # fmt: skip
+
+
+def rectangles(layers: tuple[Boxes, ...], where: dict) -> list[dict]:
+    """Plotly rectangle shapes of box layers on one panel's axes (`where`: its xaxis / yaxis references)."""
+    axes = {"xref": where["xaxis"], "yref": where["yaxis"]}
+    return [{"type": "rect", "x0": col0 - 0.5, "x1": col1 - 0.5, "y0": row0 - 0.5, "y1": row1 - 0.5,
+             "line": {"color": layer.colour, "width": 1.5, "dash": layer.dash}, "name": layer.name, **axes}
+            for layer in layers for row0, row1, col0, col1 in layer.boxes]  # fmt: skip
+
+
 @dataclass
 class Panel:
     values: np.ndarray  # [H, W]; NaN is drawn transparent
@@ -43,6 +80,7 @@ class Panel:
     paint_colour: str = "rgba(255,0,255,0.75)"
     outline: np.ndarray | None = None  # bool [H, W] outlined in `outline_colour`
     outline_colour: str = "lime"
+    boxes: tuple[Boxes, ...] = ()  # rectangles drawn on it
 
 
 def quantised(values: np.ndarray, scale: Scale) -> np.ndarray:
@@ -170,7 +208,7 @@ def panel_grid(
     gap = 0.08 if n_rows > 1 and titles and len(titles) > n_cols else 0.03
     layout, cells = grid_axes(n_rows, n_cols, (0.012, gap), size)
     axis_of = {name: "coloraxis" if i == 0 else f"coloraxis{i + 1}" for i, name in enumerate(scales)}
-    data, notes = [], []
+    data, notes, shapes = [], [], []
     for r, row in enumerate(rows):
         label = (labels or [""] * n_rows)[r]
         if label:
@@ -182,6 +220,7 @@ def panel_grid(
             stride = display_stride(panel.values.shape, max_side)
             name = " · ".join(part for part in (label.split("<br>")[0], panel.title) if part)
             data += _traces(panel, axis_of[panel.scale], scales[panel.scale], stride, name, cells[r][c]["where"])
+            shapes += rectangles(panel.boxes, cells[r][c]["where"])
     for index, title in enumerate(titles or []):
         cell = cells[index // n_cols][index % n_cols]
         notes.append(text(title, sum(cell["x"]) / 2, cell["y"][1], base + 1, xanchor="center", yanchor="bottom"))
@@ -189,7 +228,7 @@ def panel_grid(
         (len(re.sub("<[^>]*>", "", line)) for label in labels or [] for line in label.split("<br>")), default=0
     )
     layout |= colour_axes(scales) | {
-        "height": height, "font": {"size": base}, "showlegend": False, "annotations": notes,
+        "height": height, "font": {"size": base}, "showlegend": False, "annotations": notes, "shapes": shapes,
         "plot_bgcolor": "rgba(0,0,0,0)",
         "margin": {"l": 15 + (10 if talk else 7) * longest, "r": 10, "t": title_lines * (base + 8) + 5, "b": 5},
         "dragmode": "zoom", "hoverlabel": {"font": {"size": base}}, "template": LIGHT_TEMPLATE,
@@ -217,10 +256,20 @@ def quality_label(family: str, quality: dict[str, float]) -> str:
     return label
 
 
-def reconstruction_grid(image: np.ndarray, views: list, channel: int, *, height: int, talk: bool = False) -> go.Figure:
+def with_boxes(rows: list[list[Panel | None]], boxes: tuple[Boxes, ...]) -> list[list[Panel | None]]:
+    """The rows with `boxes` drawn on every panel (e.g. the truth boxes of a real RFI patch)."""
+    for panel in (panel for row in rows for panel in row if panel is not None):
+        panel.boxes = (*panel.boxes, *boxes)
+    return rows
+
+
+def reconstruction_grid(
+    image: np.ndarray, views: list, channel: int, *, height: int, talk: bool = False, boxes: tuple[Boxes, ...] = ()
+) -> go.Figure:
     """Models as rows (`analysis.ModelReconstruction`s): the original (first row), what the model saw, its
     reconstruction, reconstruction + visible (models with a mask), and the absolute error on one scale shared
-    by all rows; PSNR/SSIM beside each row. Images show `channel` of [C, H, W]; the error is over all channels."""
+    by all rows; PSNR/SSIM beside each row. Images show `channel` of [C, H, W]; the error is over all channels.
+    `boxes` (the truth boxes, when known) are drawn on every panel."""
     masked = any(view.mask is not None for view in views)
     titles = ["original", "what the<br>model saw", "reconstruction", *(["reconstruction<br>+ visible"] * masked),
               "absolute<br>error"]  # fmt: skip
@@ -237,15 +286,17 @@ def reconstruction_grid(image: np.ndarray, views: list, channel: int, *, height:
             )
         cells.append(Panel(view.error, "error", "absolute error"))
         rows.append(cells)
-    return panel_grid(rows, scales, titles=titles, labels=[quality_label(v.family, v.quality) for v in views],
-                      height=height, talk=talk)  # fmt: skip
+    return panel_grid(with_boxes(rows, boxes), scales, titles=titles,
+                      labels=[quality_label(v.family, v.quality) for v in views], height=height, talk=talk)  # fmt: skip
 
 
 def explanation_grid(
-    background: np.ndarray, maps: dict[str, dict[str, np.ndarray]], *, height: int, talk: bool = False
-) -> go.Figure:
+    background: np.ndarray, maps: dict[str, dict[str, np.ndarray]], *, height: int, talk: bool = False,
+    boxes: tuple[Boxes, ...] = (),
+) -> go.Figure:  # fmt: skip
     """Models as rows: the image the maps explain, then the model's maps (rollout and CLS attention for the
-    MAE, then the attribution), each relative to its own 99.5th percentile on one shared scale."""
+    MAE, then the attribution), each relative to its own 99.5th percentile on one shared scale. `boxes` (the truth
+    boxes, when known) are drawn on every panel."""
     names = list(dict.fromkeys(name for family_maps in maps.values() for name in family_maps))
     scales = {"image": IMAGE, "map": Scale(tuple(map(tuple, HEAT)), 0.0, 1.0, "map / its 99.5th percentile")}
     rows = [
@@ -253,29 +304,33 @@ def explanation_grid(
         + [Panel(relative(family_maps[name]), "map", name) if name in family_maps else None for name in names]
         for family_maps in maps.values()
     ]
-    return panel_grid(rows, scales, titles=["image", *names], labels=[f"<b>{f.upper()}</b>" for f in maps],
-                      height=height, talk=talk)  # fmt: skip
+    return panel_grid(with_boxes(rows, boxes), scales, titles=["image", *names],
+                      labels=[f"<b>{f.upper()}</b>" for f in maps], height=height, talk=talk)  # fmt: skip
 
 
 def detection_grid(
     vh: np.ndarray, results: dict[str, tuple[np.ndarray, np.ndarray]], agreement: np.ndarray, truth, *,
-    show: str = "mask", columns: int = 3, height: int, talk: bool = False,
+    show: str = "mask", columns: int = 3, height: int, talk: bool = False, boxes: tuple[Boxes, ...] = (),
+    stripes: dict[str, list[dict]] | None = None,
 ) -> go.Figure:  # fmt: skip
     """One panel per detector over VH (in [0, 1]) and, last, how many detectors flag each pixel.
 
     results: detector name -> (score / threshold [H, W], mask [H, W]). `show` 'mask' paints the mask over VH,
-    'score' shows score / threshold on one scale for every detector (1 = at its threshold). The true RFI
-    (bool [H, W] or None) is outlined in green on every panel."""
+    'score' shows score / threshold on one scale for every detector (1 = at its threshold). The truth is drawn on
+    every panel: `boxes` when given (hand-drawn boxes), else the true RFI mask (bool [H, W] or None) outlined in
+    green. stripes: detector name -> its stripes (`analysis.stripes`), drawn as rectangles on its panel."""
     heat = tuple(map(tuple, HEAT))
     scales = {"image": IMAGE, "score": Scale(heat, 0.0, 2.0, "score / threshold"),
               "count": Scale(heat, 0.0, float(max(len(results), 1)), "detectors flagging")}  # fmt: skip
+    outlined = None if boxes else truth
     panels = []
     for name, (relative_score, mask) in results.items():
+        drawn = (*boxes, stripe_boxes(stripes[name])) if stripes and name in stripes else boxes
         if show == "score":
-            panels.append(Panel(relative_score, "score", name, outline=truth))
+            panels.append(Panel(relative_score, "score", name, outline=outlined, boxes=drawn))
         else:
-            panels.append(Panel(vh * 255, "image", name, paint=mask, outline=truth))
-    panels.append(Panel(agreement, "count", "agreement", outline=truth))
+            panels.append(Panel(vh * 255, "image", name, paint=mask, outline=outlined, boxes=drawn))
+    panels.append(Panel(agreement, "count", "agreement", outline=outlined, boxes=boxes))
     rows = [panels[start : start + columns] for start in range(0, len(panels), columns)]
     titles = [p.title.upper() if p.title != "agreement" else "how many flag" for p in panels]
     return panel_grid(rows, scales, titles=titles, height=height, talk=talk)

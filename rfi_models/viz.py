@@ -46,6 +46,36 @@ def channel_views(image: np.ndarray, domain: str) -> list[tuple[str, np.ndarray]
     return [("VV", to_uint8(image[0])), ("VH", to_uint8(image[1])), ("false colour", false_colour(image))]
 
 
+BOX_RGB = {"truth": (0, 255, 0), "ignore": (255, 165, 0)}  # hand-drawn RFI boxes green, ignore boxes orange
+
+
+def frame(picture: np.ndarray, box: tuple[int, int, int, int], colour, thick: int) -> np.ndarray:
+    """Draw the border of `box` (row0, row1, col0, col1 in the picture's pixels, end exclusive) on a uint8 RGB
+    picture, in place, `thick` pixels wide inside the box; returns the picture."""
+    height, width = picture.shape[:2]
+    top, bottom = max(box[0], 0), min(box[1], height)
+    left, right = max(box[2], 0), min(box[3], width)
+    if top >= bottom or left >= right:
+        return picture
+    picture[top : min(top + thick, bottom), left:right] = colour
+    picture[max(bottom - thick, top) : bottom, left:right] = colour
+    picture[top:bottom, left : min(left + thick, right)] = colour
+    picture[top:bottom, max(right - thick, left) : right] = colour
+    return picture
+
+
+def draw_boxes(picture: np.ndarray, boxes, ignore_boxes=(), stride: int = 1) -> np.ndarray:
+    """A copy of a uint8 picture (gray or RGB, every `stride`-th pixel of the image) with the hand-drawn boxes of
+    the image (row0, row1, col0, col1, end exclusive) drawn on it: RFI boxes green, ignore boxes orange."""
+    out = as_rgb(picture).copy()
+    thick = max(1, min(out.shape[:2]) // 200)
+    for kind, found in (("ignore", ignore_boxes), ("truth", boxes)):
+        for row0, row1, col0, col1 in found:
+            box = (row0 // stride, -(-row1 // stride), col0 // stride, -(-col1 // stride))
+            frame(out, box, BOX_RGB[kind], thick)
+    return out
+
+
 # ------------------------------------------------------------------------------------------ downloads
 def as_rgb(picture: np.ndarray) -> np.ndarray:
     return np.repeat(picture[..., None], 3, axis=-1) if picture.ndim == 2 else picture

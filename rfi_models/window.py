@@ -76,17 +76,13 @@ def best_window(scores: np.ndarray, size: tuple[int, int]) -> Window:
 
 def outline(picture: np.ndarray, window: Window, stride: int = 1, colour=(255, 0, 255)) -> np.ndarray:
     """A uint8 RGB picture of the whole image (every `stride`-th pixel) with the window's border drawn on it."""
-    out = picture.copy()
-    height, width = out.shape[:2]
-    top, left = window.top // stride, window.left // stride
-    bottom = min(height, (window.top + min(window.height, window.image_shape[0])) // stride) - 1
-    right = min(width, (window.left + min(window.width, window.image_shape[1])) // stride) - 1
-    thick = max(2, min(height, width) // 150)
-    out[top : top + thick, left : right + 1] = colour
-    out[max(bottom - thick + 1, 0) : bottom + 1, left : right + 1] = colour
-    out[top : bottom + 1, left : left + thick] = colour
-    out[top : bottom + 1, max(right - thick + 1, 0) : right + 1] = colour
-    return out
+    from .viz import frame
+
+    height, width = picture.shape[:2]
+    bottom = min(height, (window.top + min(window.height, window.image_shape[0])) // stride)
+    right = min(width, (window.left + min(window.width, window.image_shape[1])) // stride)
+    box = (window.top // stride, bottom, window.left // stride, right)
+    return frame(picture.copy(), box, colour, max(2, min(height, width) // 150))
 
 
 def baseline_window(image: np.ndarray, size: tuple[int, int]) -> Window:
@@ -96,3 +92,17 @@ def baseline_window(image: np.ndarray, size: tuple[int, int]) -> Window:
     from .data.synthetic_sar import SAR_SIZE
 
     return best_window(score_tiled(baseline_scores, image, SAR_SIZE), size)
+
+
+def shift_boxes(boxes, window: Window) -> tuple[tuple[int, int, int, int], ...]:
+    """Boxes (row0, row1, col0, col1, end exclusive) of the whole image -> the same boxes in the window's pixels,
+    cut to the part of the window that holds the image (not its mirrored padding); boxes outside it are dropped."""
+    rows = min(window.height, window.image_shape[0] - window.top)
+    cols = min(window.width, window.image_shape[1] - window.left)
+    shifted = []
+    for row0, row1, col0, col1 in boxes:
+        box = (max(row0 - window.top, 0), min(row1 - window.top, rows),
+               max(col0 - window.left, 0), min(col1 - window.left, cols))  # fmt: skip
+        if box[0] < box[1] and box[2] < box[3]:
+            shifted.append(box)
+    return tuple(shifted)

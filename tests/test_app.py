@@ -147,9 +147,19 @@ def test_opening_a_shared_url_restores_the_view(checkpoints):
 
 def test_a_shared_url_with_nonsense_falls_back_to_defaults(checkpoints):
     app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params.update({"domain": "radar", "image": "many", "mask": "2.5", "seed": "-1", "source": "x"})
+    app.query_params.update({"domain": "radar", "image": "many", "mask": "2.5", "seed": "-1", "source": "x",
+                             "talk": "yes", "mae": "../../etc/passwd"})  # fmt: skip
     app.run()
-    assert not app.exception
+    assert not app.exception and not app.error
+    sidebar = app.sidebar
+    assert sidebar.radio(key="domain").value == "mnist" and sidebar.radio(key="mnist_source").value == "gallery"
+    assert sidebar.number_input(key="mnist_image").value == 0 and sidebar.slider(key="mask_ratio").value == 0.75
+    assert sidebar.number_input(key="seed").value == 0 and sidebar.toggle(key="talk").value is False
+    assert sidebar.selectbox(key="mnist_mae").value == "mae_mnist.safetensors"  # only listed files can be chosen
+    assert app.subheader[0].value.startswith("Current image: MNIST test #0")
+    url = {key: "".join(app.query_params[key]) for key in ("domain", "mask", "seed", "source", "image", "mae")}
+    assert url == {"domain": "mnist", "mask": "0.75", "seed": "0", "source": "gallery", "image": "0",
+                   "mae": "mae_mnist.safetensors"}  # fmt: skip  # rewritten: a copied link no longer carries nonsense
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

@@ -19,7 +19,7 @@ from rfi_models.analysis.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, def
 from rfi_models.analysis.tiling import count_tiles
 from rfi_models.export import FORMATS, file_bytes
 from rfi_models.io import geotiff_bytes
-from rfi_models.panels import DISPLAY_SIDE, detection_grid
+from rfi_models.panels import BOXES_CAPTION, DISPLAY_SIDE, MAX_STRIPES_DRAWN, detection_grid, truth_boxes
 from rfi_models.viz import display_stride
 
 selection = start_page("RFI detection", need_image=False)
@@ -108,27 +108,30 @@ with downloads:
 
 height, width = image.shape[1:]
 stride = display_stride(image.shape, DISPLAY_SIDE)
-st.caption(f"{label} · {height} x {width} px · VH" + (" · true RFI outlined in green" if truth is not None else "")
+outlined = " · true RFI outlined in green" if truth is not None else ""
+drawn_truth = BOXES_CAPTION if scene.has_boxes else outlined
+st.caption(f"{label} · {height} x {width} px · VH{drawn_truth} · each detector's stripes in cyan (at most "
+           f"{MAX_STRIPES_DRAWN}, the strongest)"
            + (f" · shown every {stride} pixels (downloads: full resolution)" if stride > 1 else ""))  # fmt: skip
 what_was_read(scene)
+score_maps = {name: scores for name, (_, scores) in found_scores.items()}
+rows = tuple((name, score_keys[name], thresholds[name]) for name in found_scores)
+summary_rows, stripes = detection_rows(rows, image, truth, scene.ignore, scene.boxes, scene.ignore_boxes, score_maps)
 results = {name: (scores / max(thresholds[name], 1e-12), masks[name]) for name, (_, scores) in found_scores.items()}
-chart = detection_grid(
-    image[1],
-    results,
-    agreement_count(masks),
-    truth,
-    show=show,
-    height=main_height(2),
-    talk=talk_mode(),
-    columns=4 if len(results) > 4 else 3,
-)
+chart = detection_grid(image[1], results, agreement_count(masks), truth, show=show, height=main_height(2),
+                       talk=talk_mode(), columns=4 if len(results) > 4 else 3,
+                       boxes=truth_boxes(scene.boxes, scene.ignore_boxes), stripes=stripes)  # fmt: skip
 figure(chart, "detection_grid")
 
 summary, agreement = st.columns([3, 2])
 summary.markdown("**Against the true RFI mask**" if truth is not None else "**Detectors**")
-score_maps = {name: scores for name, (_, scores) in found_scores.items()}
-rows = tuple((name, score_keys[name], thresholds[name]) for name in found_scores)
-summary.dataframe(detection_rows(rows, image, truth, score_maps), hide_index=True)
+summary.dataframe(summary_rows, hide_index=True)
+if scene.has_boxes:
+    summary.caption("Truth: the pixels of the RFI boxes, the ignore boxes left out. A stripe finds a box when their "
+                    "IoU is at least 0.5 (COCO, pycocotools); dashed stripes fill their boxes only partly, so pixel "
+                    "recall understates what the stripes find.")  # fmt: skip
+elif truth is not None and scene.ignore is not None and scene.ignore.any():
+    summary.caption("Truth: the visible RFI; pixels the RFI changed invisibly are left out of the metrics.")
 if scene.info is not None and scene.info.rfi is not None:
     summary.markdown(f"**The processor's own RFI annotation**, beside ours: {scene.info.rfi.summary()}")
 if truth is not None and not truth.any():

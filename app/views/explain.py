@@ -10,7 +10,7 @@ from widgets import controls_area, figure, main_height, start_page, talk_mode
 from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, TARGETS
 from rfi_models.analysis.explain import ExplainSettings
 from rfi_models.analysis.rollout import FUSIONS
-from rfi_models.panels import explanation_grid
+from rfi_models.panels import BOXES_CAPTION, explanation_grid, truth_boxes
 from rfi_models.viz import line_chart
 
 selection = start_page("Explain")
@@ -50,13 +50,17 @@ with st.spinner("Computing explanations…"):
 
 st.caption(
     f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f}, hidden patches grey · maps relative "
-    f"to their 99.5th percentile" + (" · image: VH" if domain == "sar" else "")
+    f"to their 99.5th percentile"
+    + (" · image: VH" if domain == "sar" else "")
+    + (BOXES_CAPTION if selection.current.has_boxes else "")
 )
 grid_column, numbers_column = (st.container(), st.container()) if talk_mode() else st.columns([3, 1])
 with grid_column:
     height, talk = main_height(2 if region else 1), talk_mode()
-    key = ("explain", paths, digest(image), digest(selection.current.truth), repr(settings), height, talk)
-    chart = cached_figure(key, lambda: explanation_grid(image[-1], result.maps, height=height, talk=talk))
+    boxes = truth_boxes(selection.current.boxes, selection.current.ignore_boxes)
+    key = ("explain", paths, digest(image), digest(selection.current.truth), repr(settings), height, talk, boxes)
+    chart = cached_figure(key, lambda: explanation_grid(image[-1], result.maps, height=height, talk=talk,
+                                                        boxes=boxes))  # fmt: skip
     figure(chart, "explain_grid")
 table = [
     {"model": family, "map": score.name, "ROC-AUC vs RFI mask": score.rfi_auc, "deletion change": score.deletion_change}

@@ -4,7 +4,7 @@ import streamlit as st
 from sidebar import checkpoints_folder
 from widgets import image_row
 
-from rfi_models.viz import channel_views
+from rfi_models.viz import channel_views, draw_boxes
 
 selection = st.session_state["selection"]
 
@@ -16,8 +16,9 @@ st.write(
 )
 st.markdown(
     "**How to use it.** Pick the domain, the checkpoints and an image in the sidebar: a gallery image, your own "
-    "upload, or (SAR) a generated patch with or without RFI. The mask ratio and seed drive the MAE's mask and the "
-    "DAE's noise. The URL keeps these settings: copy it to share the view."
+    "upload, or (SAR) a generated patch with or without RFI. The SAR gallery opens on real Sentinel-1 patches with "
+    "real RFI and their hand-drawn boxes. The mask ratio and seed drive the MAE's mask and the DAE's noise. The URL "
+    "keeps these settings: copy it to share the view."
 )
 for problem in selection.problems:
     st.error(problem)
@@ -28,7 +29,12 @@ if not selection.checkpoints:
 
 if selection.current is not None:
     st.subheader(f"Current image: {selection.current.label}")
-    image_row(channel_views(selection.current.image, selection.domain), "current_image")
+    current = selection.current
+    views = channel_views(current.image, selection.domain)
+    if current.has_boxes:  # a real RFI patch: its hand-drawn boxes on every view
+        views = [(f"{caption}, RFI boxes green, ignore orange", draw_boxes(view, current.boxes, current.ignore_boxes))
+                 for caption, view in views]  # fmt: skip
+    image_row(views, "current_image")
 
 results = checkpoints_folder() / "RESULTS.md"
 if results.exists():

@@ -6,7 +6,7 @@ from cache import reconstructions
 from scene import scene_overview
 from widgets import controls_area, dae_noise, figure, main_height, start_page, talk_mode
 
-from rfi_models.panels import reconstruction_grid
+from rfi_models.panels import BOXES_CAPTION, reconstruction_grid, truth_boxes
 
 selection = start_page("Reconstruction")
 scene_overview(selection)
@@ -26,10 +26,12 @@ st.caption(
     f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f} · DAE noise {noise:.2f} · "
     f"seed {selection.seed}"
     + (f" · images show {('VV', 'VH')[channel]}, errors both channels" if image.shape[0] > 1 else "")
+    + (BOXES_CAPTION if selection.current.has_boxes else "")
 )
 views = reconstructions(tuple(map(str, selection.checkpoints.values())), image, selection.mask_ratio,
                         selection.seed, noise, selection.models)  # fmt: skip
-# a SAR scene's overview (the whole image and its window) sits above the grid: one control row less of height
+# a SAR scene's overview (the whole image and its window, folded) sits above the grid: one control row less
 chart = reconstruction_grid(image, views, channel, height=main_height(2 if selection.domain == "sar" else 1),
-                            talk=talk_mode())  # fmt: skip
+                            talk=talk_mode(), boxes=truth_boxes(selection.current.boxes,
+                                                                selection.current.ignore_boxes))  # fmt: skip
 figure(chart, "reconstruction_grid")

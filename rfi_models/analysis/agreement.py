@@ -22,16 +22,31 @@ def pairwise_iou(masks: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
 
 
 def detection_summary(
-    name: str, scores: np.ndarray, threshold: float, image: np.ndarray, truth: np.ndarray | None
-) -> dict[str, float | str]:
+    name: str, scores: np.ndarray, threshold: float, image: np.ndarray, truth: np.ndarray | None,
+    ignore: np.ndarray | None = None,
+) -> dict[str, float | str]:  # fmt: skip
     """One detector's row: its threshold, the share of valid pixels it flags, and (truth known) ROC-AUC,
-    average precision, best F1, IoU, precision and recall against the true mask. No-data pixels never count."""
-    from ..metrics import rfi_pixel_metrics, valid_pixels  # scikit-learn: imported when first needed
+    average precision, best F1, IoU, precision and recall against the true mask. No-data pixels never count, nor
+    do the `ignore` pixels (bool [H, W]: invisible RFI, ignore boxes) in the metrics against the truth."""
+    from ..metrics import detection_metrics, valid_pixels  # scikit-learn: imported when first needed
 
     mask, valid = scores >= threshold, valid_pixels(image)
     row: dict[str, float | str] = {"detector": name.upper(), "threshold": threshold,
                                    "flagged share": float(mask[valid].mean()) if valid.any() else 0.0}  # fmt: skip
     if truth is not None:
-        quality = rfi_pixel_metrics(scores, truth, image, threshold)
+        kept = valid if ignore is None else valid & ~ignore
+        quality = detection_metrics(np.asarray(scores)[kept], np.asarray(truth, dtype=bool)[kept], threshold)
         row |= {k: quality[k] for k in ("roc_auc", "average_precision", "best_f1", "iou", "precision", "recall")}
     return row
+
+
+def box_summary(stripes: list[dict], boxes, ignore_boxes=()) -> dict[str, float]:
+    """A detector's stripes (`analysis.stripes`) against hand-drawn boxes (row0, row1, col0, col1, end exclusive;
+    the ignore boxes count neither way): box recall and precision at IoU 0.5 (`metrics.rfi_box_metrics`)."""
+    from ..metrics import rfi_box_metrics  # pycocotools: imported when first needed
+
+    def inclusive(found) -> list[tuple[int, int, int, int]]:
+        return [(row0, row1 - 1, col0, col1 - 1) for row0, row1, col0, col1 in found]
+
+    result = rfi_box_metrics([{"detections": stripes, "truth": inclusive(boxes), "ignore": inclusive(ignore_boxes)}])
+    return {"box recall @IoU 0.5": result["box_recall"], "box precision @IoU 0.5": result["box_precision"]}
