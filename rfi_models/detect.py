@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ import png
 import tifffile
 from tqdm import tqdm
 
-from .analysis.detector import Detector, add_detector_arguments, choose_detector
+from .analysis.detector import Detector, add_detector_arguments, choose_detector, choose_engine
 from .analysis.stripes import StripeFinder
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
@@ -105,12 +106,15 @@ def score_scene(detector: Detector, scene, to_unit, scores: np.ndarray, threads:
     scores.flush()
 
 
-def one_torch_thread_per_task(threads: int | None) -> int:
-    """Set torch to 1 thread and return how many tasks to run side by side (default: torch's thread count).
+def one_thread_per_task(threads: int | None, engine: str) -> int:
+    """How many rows of tiles to score side by side, each on one thread (default: torch's thread count, or for
+    the ONNX engine, which runs one thread per session, OMP_NUM_THREADS else the CPUs this process may use).
 
     The detector's tensors are small: two single-threaded rows of tiles keep two cores busier than one row
     on two threads, whose parallel sections are too short to pay for their synchronisation.
     """
+    if engine == "onnx":  # no torch in this process
+        return max(1, threads or int(os.environ.get("OMP_NUM_THREADS") or 0) or len(os.sched_getaffinity(0)))
     import torch
 
     tasks = max(1, threads or torch.get_num_threads())
@@ -145,12 +149,17 @@ def detect(args: argparse.Namespace) -> str:
         raise InputError(f"--scores must be a .npy file, got {scores_path.name}")
     boxes = check_boxes_path(args.boxes) if args.boxes else None
     scene, to_unit, info = open_input(args.input)
-    detector = Detector.create(*choose_detector(args.checkpoint, args.method), args.threshold, precision=args.precision)
+    source, method = choose_detector(args.checkpoint, args.method)
+    engine, precision, note = choose_engine(args.engine, source, args.precision)
+    if note:
+        print(note, file=sys.stderr)
+    detector = Detector.create(source, method, args.threshold, precision=precision, engine=engine or "torch")
+    threads = one_thread_per_task(args.threads, engine)
     _, height, width = scene.shape
     finder = StripeFinder() if boxes else None
     with atomic_path(scores_path) as scores_partial, atomic_path(out) as mask_partial:
         scores = np.lib.format.open_memmap(scores_partial, mode="w+", dtype=np.float32, shape=(height, width))
-        score_scene(detector, scene, to_unit, scores, args.threads)
+        score_scene(detector, scene, to_unit, scores, threads)
         flagged = write_mask(scores, detector.threshold, mask_partial, finder)
         del scores
         if boxes is not None:
@@ -163,9 +172,10 @@ def detect(args: argparse.Namespace) -> str:
         system = coordinate_system(georef)
         where = f"longitude/latitude from {georef.crs_name}" if system == LONLAT else system.split(":")[0]
         wrote = f"wrote {out}, {scores_path} and {boxes} ({len(stripes)} stripes, {where})"
+    label = f" [{engine} engine]" if engine else ""
     return "\n".join([
         *read,
-        f"{detector.name}: {height} x {width} px, threshold {detector.threshold:.4g}, "
+        f"{detector.name}{label}: {height} x {width} px, threshold {detector.threshold:.4g}, "
         f"{flagged} px flagged ({flagged / (height * width):.2%}); {wrote}",
     ])  # fmt: skip
 
@@ -184,11 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boxes", help="also write the mask's RFI stripes, with their scores, as GeoJSON (.geojson): "
                         "longitude/latitude when INPUT is georeferenced, else pixel coordinates")  # fmt: skip
     add_detector_arguments(parser)
-    parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 torch thread each "
-                        "(default: torch's thread count, i.e. the cores or OMP_NUM_THREADS)")  # fmt: skip
+    parser.add_argument("--threads", type=int, help="rows of tiles scored at once, 1 thread each "
+                        "(default: the cores or OMP_NUM_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)
     keep_large_blocks()  # large tensors reuse heap memory instead of fresh pages (see runtime.py)
-    args.threads = one_torch_thread_per_task(args.threads)
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its warnings on broken files would precede ours
     try:
         print(detect(args))

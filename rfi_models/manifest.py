@@ -25,7 +25,7 @@ from .errors import CheckpointError
 
 MANIFEST_NAME = "MANIFEST.json"
 MANIFEST_FORMAT = "rfi_models-manifest/1"
-MANIFEST_PATTERNS = ("*.safetensors", "*.npz")  # what the code loads: weights and precomputed latent maps
+MANIFEST_PATTERNS = ("*.safetensors", "*.npz", "*.onnx")  # what the code loads: weights, latent maps, ONNX exports
 
 
 def absolute(path: str | Path) -> Path:

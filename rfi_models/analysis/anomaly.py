@@ -22,17 +22,20 @@ import math
 
 import numpy as np
 import torch
-from scipy import ndimage
 
-from ..data.quicklook import valid_pixels
 from ..models import Autoencoder, MaskedAutoencoder
 from ..models.bands import SCORING_BANDS, covering_band_rows
-
-METHODS = ("error", "ssim", "rfi")
-SSIM_WINDOW = (20, 100)  # rows (azimuth) x columns (range), as in the original study
-RANGE_SMOOTHING = 41  # columns: RFI is long along range, ships and seams are not
-AZIMUTH_BACKGROUND = 81  # rows: anything taller than this (land, wind fronts) is background
-C1, C2 = 0.01**2, 0.03**2
+from .residual_scores import (  # noqa: F401 (re-exported: the scores lived here before residual_scores.py)
+    AZIMUTH_BACKGROUND,
+    METHODS,
+    RANGE_SMOOTHING,
+    SSIM_WINDOW,
+    local_ssim_anomaly,
+    rfi_score,
+    running_median_along_rows,
+    score_residual,
+    squared_error,
+)
 
 
 def covering_masks(mask_ratio: float) -> int:
@@ -80,7 +83,24 @@ def residuals(
     seed: int = 0,
     mask_scheme: str | None = None,
 ):
-    """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32).
+    """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32): see
+    `residual_tensor`."""
+    return residual_tensor(model, x, k_masks, mask_ratio, seed, mask_scheme).float().cpu().numpy()
+
+
+@torch.no_grad()
+def residual_tensor(
+    model: Autoencoder,
+    x: torch.Tensor,
+    k_masks: int | None = None,
+    mask_ratio: float = 0.75,
+    seed: int = 0,
+    mask_scheme: str | None = None,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (a tensor; the graph that
+    `analysis.onnx_export` exports, with the covering masks' `noise` [K, L] made beforehand: None = those of
+    `covering_mask_noise`, `k_masks` of them).
 
     MAE: K covering masks (None = `covering_masks` of the ratio the scheme really hides, `effective_mask_ratio`)
     of `mask_scheme` (None = the model's) in one batched pass, error averaged over the masks that hid each patch.
@@ -88,16 +108,17 @@ def residuals(
     Band inpainters: covering bands (`band_residuals`). Other CAE/DAE: the plain reconstruction of the clean input.
     """
     if getattr(model.config, "inpaint", False):
-        return band_residuals(model, x, k_masks or SCORING_BANDS)
+        return band_residual_tensor(model, x, k_masks or SCORING_BANDS)
     if not isinstance(model, MaskedAutoencoder):
-        return (x - model.reconstruct(x).image).float().cpu().numpy()
+        return x - model.reconstruct(x).image
     mask_ratio = model.effective_mask_ratio(mask_ratio, mask_scheme)
     k_masks = covering_masks(mask_ratio) if k_masks is None else k_masks
     if mask_ratio < 1.0 / k_masks:
         raise ValueError(f"{k_masks} masks at ratio {mask_ratio} cannot hide every patch; need ratio >= 1/K")
     model.check_input(x)
     n = x.shape[0]
-    noise = covering_mask_noise(model, k_masks, seed, mask_scheme).repeat_interleave(n, dim=0).to(x.device)
+    noise = covering_mask_noise(model, k_masks, seed, mask_scheme) if noise is None else noise
+    noise = noise.repeat_interleave(n, dim=0).to(x.device)
     encoded = model.forward_encoder(model.normalize(x), mask_ratio, noise, repeats=k_masks, scheme=mask_scheme)
     pred = model.forward_decoder(encoded.latent, encoded.ids_restore)
     batch = x.repeat(k_masks, 1, 1, 1) if model.config.norm_pix_loss else x  # read only for norm_pix_loss
@@ -105,13 +126,18 @@ def residuals(
     patches = patches.view(k_masks, n, *patches.shape[1:])
     hidden = encoded.mask.view(k_masks, n, -1, 1)  # [K, N, L, 1], 1 = hidden
     residual = ((model.patchify(x)[None] - patches) * hidden).sum(0)  # [N, L, P]
-    return model.unpatchify(residual / hidden.sum(0).clamp_min(1)).float().cpu().numpy()
+    return model.unpatchify(residual / hidden.sum(0).clamp_min(1))
+
+
+def band_residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = SCORING_BANDS) -> np.ndarray:
+    """A band inpainter's residual x - reconstruction [N, C, H, W] (numpy float32): see `band_residual_tensor`."""
+    return band_residual_tensor(model, x, k_masks).float().cpu().numpy()
 
 
 @torch.no_grad()
-def band_residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = SCORING_BANDS) -> np.ndarray:
-    """A band inpainter's residual x - reconstruction [N, C, H, W] (numpy float32), every row taken from the one
-    pass of the K covering band masks (`covering_band_rows`) that hid it."""
+def band_residual_tensor(model: Autoencoder, x: torch.Tensor, k_masks: int = SCORING_BANDS) -> torch.Tensor:
+    """A band inpainter's residual x - reconstruction [N, C, H, W], every row taken from the one pass of the K
+    covering band masks (`covering_band_rows`) that hid it."""
     model.check_input(x)
     n, _, height, _ = x.shape
     residual = torch.zeros_like(x)
@@ -119,76 +145,7 @@ def band_residuals(model: Autoencoder, x: torch.Tensor, k_masks: int = SCORING_B
         rows = hidden.expand(n, -1)
         image = model.reconstruct(x, hidden_rows=rows).image
         residual += (x - image) * rows[:, None, :, None]
-    return residual.float().cpu().numpy()
-
-
-def squared_error(residual: np.ndarray) -> np.ndarray:
-    return (residual**2).mean(axis=1).astype(np.float32)
-
-
-def local_ssim_anomaly(images: np.ndarray, reconstructions: np.ndarray, window=SSIM_WINDOW) -> np.ndarray:
-    """1 - SSIM in a uniform rows x columns window, per channel, averaged: [N, C, H, W] x 2 -> [N, H, W]."""
-    size = (1, 1, *window)
-
-    def mean(a):
-        return ndimage.uniform_filter(a, size=size, mode="reflect")
-
-    x, y = images.astype(np.float64), reconstructions.astype(np.float64)
-    mx, my = mean(x), mean(y)
-    vx, vy, cov = mean(x * x) - mx**2, mean(y * y) - my**2, mean(x * y) - mx * my
-    ssim = ((2 * mx * my + C1) * (2 * cov + C2)) / ((mx**2 + my**2 + C1) * (vx + vy + C2))
-    return (1 - ssim).mean(axis=1).astype(np.float32)
-
-
-def rfi_score(residual: np.ndarray) -> np.ndarray:
-    """Residual [N, 2, H, W] (VV, VH) -> RFI score [N, H, W].
-
-    1. VH excess: RFI adds power mostly in VH, ships and land are bright in both channels, so the score
-       starts from the VH residual above what the VV residual explains: relu(r_VH) - relu(r_VV).
-    2. Range smoothing: a mean over RANGE_SMOOTHING columns keeps stripes that run along range and
-       dilutes compact ships and vertical seams.
-    3. Azimuth background: the running median over AZIMUTH_BACKGROUND rows is removed, so that tall
-       regions (land, wind texture) drop out while stripes 2 to 30 rows tall stay.
-    """
-    positive = np.clip(residual, 0, None)
-    excess = np.clip(positive[:, 1] - positive[:, 0], 0, None)
-    along_range = ndimage.uniform_filter1d(excess, RANGE_SMOOTHING, axis=2, mode="nearest")
-    background = running_median_along_rows(along_range, AZIMUTH_BACKGROUND)
-    return np.clip(along_range - background, 0, None).astype(np.float32)
-
-
-def running_median_along_rows(values: np.ndarray, size: int) -> np.ndarray:
-    """Running median over `size` rows (edges repeated) of [N, H, W], the same values as
-    `ndimage.median_filter(values, size=(1, size, 1), mode="nearest")`.
-
-    scipy's 1-D median filter is much faster than its N-d one with a one-axis window, and its per-call
-    overhead exceeds the work on one column: so every column, padded with size // 2 copies of its edge values
-    at both ends, goes into one long 1-D array filtered in a single call. No window reaches past its column's
-    padding, so each output is the median of its own column's window.
-    """
-    half = size // 2
-    n, height, width = values.shape
-    columns = np.moveaxis(values, 1, -1).reshape(-1, height)  # [N * W, H]
-    padded = np.concatenate([np.repeat(columns[:, :1], half, 1), columns, np.repeat(columns[:, -1:], half, 1)], 1)
-    medians = ndimage.median_filter(padded.reshape(-1), size=size, mode="nearest").reshape(padded.shape)
-    return np.ascontiguousarray(np.moveaxis(medians[:, half : half + height].reshape(n, width, height), -1, 1))
-
-
-def score_residual(images: np.ndarray, residual: np.ndarray, method: str) -> np.ndarray:
-    """The score `method` of a residual: images, residual [N, C, H, W] -> scores float32 [N, H, W] (0 on no-data).
-
-    Models and the no-model controls (`analysis.controls`) are scored through this one function, so that
-    they differ only in the residual."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if method == "error":
-        scores = squared_error(residual)
-    elif method == "ssim":
-        scores = local_ssim_anomaly(images, images - residual)
-    else:
-        scores = rfi_score(residual)
-    scores[~valid_pixels(images)] = 0
-    return scores
+    return residual
 
 
 def anomaly_maps(

@@ -19,14 +19,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.quicklook import valid_pixels
-from ..models.bands import BAND_ROWS
 
 CONTROLS = ("control-input", "control-median", "control-band")
 
 
-def band_interpolation(images: np.ndarray, band_rows: int = BAND_ROWS) -> np.ndarray:
-    """images [N, C, H, W] -> float32 [N, C, H, W]: each band of band_rows rows interpolated, per column, between
-    the row above the band and the row below it (the nearer one alone at the patch's top and bottom edge)."""
+def band_interpolation(images: np.ndarray, band_rows: int | None = None) -> np.ndarray:
+    """images [N, C, H, W] -> float32 [N, C, H, W]: each band of band_rows rows (None = `models.bands.BAND_ROWS`)
+    interpolated, per column, between the row above the band and the row below it (the nearer one alone at the
+    patch's top and bottom edge)."""
+    if band_rows is None:
+        from ..models.bands import BAND_ROWS as band_rows  # torch: imported only where a band control scores
     height = images.shape[2]
     out = np.empty_like(images, dtype=np.float32)
     for top in range(0, height, band_rows):

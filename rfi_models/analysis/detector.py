@@ -29,15 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info
 from ..data.synthetic_sar import SAR_SIZE, SPLIT_SEEDS, synthetic_sar
 from ..manifest import file_sha256
 from ..names import checkpoints_dir
-from .anomaly import METHODS, residuals, score_residual, scoring_mask_ratio
 from .baseline import baseline_scores
 from .controls import CONTROLS, control_residual_fn
+from .onnx_engine import ENGINES
+from .residual_scores import METHODS, score_residual
 from .secondary import SecondaryClassifier
 from .tiling import ScoreFn, score_tiled
 
@@ -109,6 +109,22 @@ def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default=CLI_PRECISION,
                         help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
                         "AMX, else float32; see the README)")  # fmt: skip
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="what runs a checkpoint's model: onnx (ONNX Runtime, float32, no torch), torch, or auto "
+                        "(default): onnx where onnxruntime is installed and the checkpoint's ONNX export is current "
+                        "(python -m rfi_models.analysis.onnx_engine --export), else torch")  # fmt: skip
+
+
+def choose_engine(engine: str, source: str, precision: str) -> tuple[str, str, str]:
+    """(engine, precision, note) to score `source` with: the engine of `onnx_engine.engine_for` for a checkpoint
+    ("" for the no-model sources, which run no model), float32 for onnx, else `resolve_precision`'s; the note is
+    for the user ("" if none)."""
+    if source in NO_MODEL_SOURCES:
+        return "", resolve_precision(precision), ""
+    from .onnx_engine import engine_for
+
+    chosen, note = engine_for(source, engine, precision)
+    return chosen, "float32" if chosen == "onnx" else resolve_precision(precision), note
 
 
 def resolve_precision(precision: str) -> str:
@@ -118,6 +134,8 @@ def resolve_precision(precision: str) -> str:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision != "auto":
         return precision
+    import torch
+
     amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)  # private: absent in other torch versions
     return "bfloat16" if amx() else "float32"
 
@@ -132,6 +150,10 @@ def model_residual_fn(
     `precision` "bfloat16" runs the model's matrix products in bfloat16 (torch.autocast), the rest in float32:
     faster on CPUs with native bfloat16 (AMX), with the same detection metrics (see README); "auto" picks it
     where the CPU has AMX (`resolve_precision`)."""
+    import torch
+
+    from .anomaly import residuals, scoring_mask_ratio
+
     precision = resolve_precision(precision)
     model, info = load_checkpoint(path)
     if info["domain"] != "sar" or model.config.in_chans != 2:
@@ -161,17 +183,19 @@ class Detector:
         threshold: float | None = None,
         folder: str | Path | None = None,
         precision: str = DEFAULT_PRECISION,
+        engine: str = "torch",
     ) -> Detector:
         """The detector of `source` ('baseline', a control name, or a SAR checkpoint path) and `method`, with the
         recorded threshold of `folder` (default: the checkpoint's folder, else `checkpoints_dir()`) unless given;
-        `precision` is a model's (`model_residual_fn`)."""
+        `precision` is a model's (`model_residual_fn`), `engine` what runs it: "torch" or "onnx" (its current
+        ONNX export, `onnx_engine.onnx_residual_fn`, float32)."""
         if source == "baseline":
             recorded = calibration_entry(folder or checkpoints_dir(), "baseline").get("threshold")
             return cls.baseline(threshold if threshold is not None else recorded)
         if source in CONTROLS:
             return cls.from_residual(source, control_residual_fn(source), SAR_SIZE, method, threshold,
                                      Path(folder or checkpoints_dir()))  # fmt: skip
-        return cls.from_checkpoint(source, method, threshold, folder, precision)
+        return cls.from_checkpoint(source, method, threshold, folder, precision, engine)
 
     @classmethod
     def baseline(cls, threshold: float | None = None) -> Detector:
@@ -186,8 +210,14 @@ class Detector:
         threshold: float | None = None,
         folder: str | Path | None = None,
         precision: str = DEFAULT_PRECISION,
+        engine: str = "torch",
     ) -> Detector:
-        residual_fn, tile = model_residual_fn(path, precision)
+        if engine == "onnx":
+            from .onnx_engine import onnx_residual_fn
+
+            residual_fn, tile = onnx_residual_fn(path)
+        else:
+            residual_fn, tile = model_residual_fn(path, precision)
         if threshold is None:  # checkpoints calibrated before the calibration file existed carry their own thresholds
             threshold = calibration_entry(folder or Path(path).parent, f"{Path(path).stem}/{method}", Path(path)).get(
                 "threshold", read_checkpoint_info(path).get("metrics", {}).get(f"rfi_threshold_{method}")
@@ -233,8 +263,7 @@ class Detector:
         from ..metrics import rfi_pixel_metrics  # scikit-learn: imported only when calibrating
 
         images, truth = synthetic_sar(n, *self.tile, seed=SPLIT_SEEDS["val"], rfi_probability=0.5)
-        with torch.no_grad():
-            scores = np.concatenate([self.score_batch(images[i : i + 4]) for i in range(0, n, 4)])
+        scores = np.concatenate([self.score_batch(images[i : i + 4]) for i in range(0, n, 4)])  # residuals: no_grad
         best = rfi_pixel_metrics(scores, truth, images)["best_f1_threshold"]
         return Detector(self.name, self.score_batch, self.tile, float(best))
 

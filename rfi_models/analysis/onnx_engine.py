@@ -1,0 +1,176 @@
+"""The ONNX Runtime engine: a SAR checkpoint's residual from its exported graph, without torch.
+
+    python -m rfi_models.analysis.onnx_engine --export checkpoints   # (re)export every SAR checkpoint there
+    python -m rfi_models.analysis.onnx_engine --check checkpoints    # exit 1, one line each, unless all are current
+
+Each SAR checkpoint `X.safetensors` may have `X.onnx` beside it (`analysis.onnx_export`), whose metadata records
+the sha256 of the checkpoint it was exported from. An export is used only if it is current: the checkpoint and the
+export both match the folder's manifest (`rfi_models.manifest`; a changed or replaced file is refused), and the
+recorded sha256 is the checkpoint's (an export of an earlier checkpoint is stale and refused). Refusals are
+`CheckpointError`s with one line saying what to run.
+
+The engine runs the same residual as the torch engine at float32 (`detector.model_residual_fn`), to within 1e-4
+(`tests/test_onnx_engine.py`); the scores are computed from it by the same numpy code (`residual_scores`,
+`secondary`). Each session runs on one thread: rows of tiles are scored side by side (`tiling.score_tiled`), and
+ONNX Runtime releases Python's lock while it runs. This module imports neither torch nor the model code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CheckpointError
+from ..manifest import file_sha256, verify_against_manifest
+
+ENGINES = ("auto", "onnx", "torch")
+ONNX_FORMAT = "rfi_models-onnx/1"
+META_FORMAT, META_CHECKPOINT_SHA256 = "rfi_models_format", "checkpoint_sha256"
+INPUT_NAME, OUTPUT_NAME = "tiles", "residual"
+SESSION_THREADS = 1
+
+
+def onnx_path(checkpoint: str | Path) -> Path:
+    """Where the ONNX export of `checkpoint` lives: beside it, with the suffix .onnx."""
+    return Path(checkpoint).with_suffix(".onnx")
+
+
+def onnxruntime_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def rebuild_hint(checkpoint: Path) -> str:
+    return f"rebuild it with python -m rfi_models.analysis.onnx_engine --export {checkpoint.parent}"
+
+
+def check_export(checkpoint: str | Path) -> Path:
+    """The ONNX export of `checkpoint` if it is current (module docstring); CheckpointError saying why if not."""
+    checkpoint = Path(checkpoint)
+    exported = onnx_path(checkpoint)
+    if not exported.is_file():
+        raise CheckpointError(f"{checkpoint.name} has no ONNX export ({exported.name}); {rebuild_hint(checkpoint)}")
+    verify_against_manifest(checkpoint)
+    verify_against_manifest(exported)  # tampered: its sha256 differs from the manifest's
+    metadata = session_for(str(exported), file_sha256(exported)).get_modelmeta().custom_metadata_map
+    if metadata.get(META_FORMAT) != ONNX_FORMAT:
+        raise CheckpointError(f"{exported.name} is not an rfi_models export; {rebuild_hint(checkpoint)}")
+    recorded, actual = metadata.get(META_CHECKPOINT_SHA256, ""), file_sha256(checkpoint)
+    if recorded != actual:
+        raise CheckpointError(f"{exported.name} is stale: it was exported from a checkpoint with sha256 {recorded[:12]}"
+                              f", {checkpoint.name} is now {actual[:12]}; {rebuild_hint(checkpoint)}")  # fmt: skip
+    return exported
+
+
+@functools.lru_cache(maxsize=16)
+def session_for(path: str, sha256: str):
+    """An ONNX Runtime session of `path` (one per file version: `sha256` keys the cache), on SESSION_THREADS."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = SESSION_THREADS
+    options.log_severity_level = 3  # errors only: its warnings would precede our one-line messages
+    try:
+        return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) are not exported
+        message = " ".join(str(err).split())[:200]
+        raise CheckpointError(f"{Path(path).name} is not a readable ONNX model ({message})") from None
+
+
+def onnx_residual_fn(checkpoint: str | Path) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[int, int]]:
+    """The residual function of a SAR checkpoint's current ONNX export and its tile size (`check_export`)."""
+    exported = check_export(checkpoint)
+    session = session_for(str(exported), file_sha256(exported))
+    tile = tuple(int(v) for v in session.get_modelmeta().custom_metadata_map["tile"].split(","))
+
+    def residual_fn(tiles: np.ndarray) -> np.ndarray:
+        return session.run(None, {INPUT_NAME: np.ascontiguousarray(tiles, dtype=np.float32)})[0]
+
+    return residual_fn, tile
+
+
+def engine_for(checkpoint: str | Path, engine: str = "auto", precision: str = "auto") -> tuple[str, str]:
+    """("onnx" or "torch", a note for the user or "") for scoring `checkpoint` with `engine` at `precision`.
+
+    "auto": onnx when onnxruntime is installed, the precision is not bfloat16 (the export is float32) and the
+    export is current; else torch, with a note saying why when an export exists but cannot be used. "onnx" raises
+    CheckpointError where "auto" would fall back."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "torch":
+        return "torch", ""
+    problem = ""
+    if precision == "bfloat16":
+        problem = "the ONNX engine runs float32 only; use --precision float32 or auto"
+    elif not onnxruntime_available():
+        problem = "onnxruntime is not installed (pip install onnxruntime==1.32.0)"
+    else:
+        try:
+            check_export(checkpoint)
+        except CheckpointError as err:
+            problem = str(err)
+    if not problem:
+        return "onnx", ""
+    if engine == "onnx":
+        raise CheckpointError(f"--engine onnx: {problem}")
+    quiet = precision == "bfloat16" or not onnx_path(checkpoint).is_file()  # nothing the user has to know
+    return "torch", "" if quiet else f"note: scoring with torch: {problem}"
+
+
+def export_folder(folder: str | Path) -> list[tuple[Path, float]]:
+    """Export every SAR checkpoint directly in `folder` (`onnx_export`); [(ONNX path, seconds)]."""
+    import time
+
+    from .onnx_export import export_checkpoint, sar_checkpoints
+
+    done = []
+    for checkpoint in sar_checkpoints(folder):
+        started = time.perf_counter()
+        done.append((export_checkpoint(checkpoint), time.perf_counter() - started))
+    return done
+
+
+def check_folder(folder: str | Path) -> list[str]:
+    """One line per SAR checkpoint directly in `folder` whose ONNX export is missing, stale or refused."""
+    from ..checkpoint import read_checkpoint_info
+
+    problems = []
+    for checkpoint in sorted(Path(folder).glob("*.safetensors")):
+        if read_checkpoint_info(checkpoint).get("domain") == "sar":
+            try:
+                check_export(checkpoint)
+            except CheckpointError as err:
+                problems.append(str(err))
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rfi_models.analysis.onnx_engine",
+                                     description=__doc__.split("\n")[0])  # fmt: skip
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--export", metavar="FOLDER", help="export every SAR checkpoint in FOLDER to ONNX")
+    action.add_argument("--check", metavar="FOLDER", help="check every SAR checkpoint in FOLDER has a current export")
+    args = parser.parse_args(argv)
+    try:
+        if args.export:
+            for path, seconds in export_folder(args.export):
+                print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {seconds:.1f} s)")
+            return 0
+        problems = check_folder(args.check)
+    except (CheckpointError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"{args.check}: every SAR checkpoint has a current ONNX export")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
