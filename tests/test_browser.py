@@ -2,7 +2,9 @@
 by Debian's Chromium through Playwright. Visits every page, uploads a file, moves the mask slider, makes a box
 selection on a latent map, and asserts that no exception element ever appears. Then every page of both domains
 at 1920 x 1080, normal and in talk mode, and talk mode at 1280 x 720: the main grid of Reconstruction and of RFI
-detection must lie within the first screen. Screenshots (one screen each) go to build/e2e/.
+detection must lie within the first screen, and those of Explain and Latent space start on it; the same with a real
+quick-look and a 391 x 671 patch uploaded (seen through the models' window, the whole image folded above).
+Screenshots (one screen each) go to build/e2e/.
 
 Needs /usr/bin/chromium (`apt-get install chromium`, done by .ci/run) and the playwright package (no browser
 download: Playwright drives the system Chromium). Skipped when either is missing, unless RFI_E2E_REQUIRED=1,
@@ -21,6 +23,7 @@ from PIL import Image
 
 from benchmarks.page_switch import RENDERED
 from rfi_models.data import load_mnist_sample
+from rfi_models.data.semisynthetic import QUICKLOOK_FOLDER
 
 SCREENSHOTS = ROOT / "build" / "e2e"
 FULL_HD, PROJECTOR = {"width": 1920, "height": 1080}, {"width": 1280, "height": 720}
@@ -140,13 +143,26 @@ def test_every_page_in_a_real_browser(browser_page, tmp_path):
     assert_clean(page, "07_rfi_detection")
 
 
-def main_grid_fits(page, name: str) -> None:
-    """The page's first figure (its main grid) has drawn and lies within the first screen."""
+def main_grid_box(page) -> dict:
+    """Where the page's first figure (its main grid) lies once it has drawn, in viewport pixels."""
     chart = page.locator("[data-testid='stMain'] [data-testid='stPlotlyChart']").first
     chart.locator(".main-svg").first.wait_for(timeout=60_000)
-    box, screen = chart.bounding_box(), page.viewport_size
+    return chart.bounding_box()
+
+
+def main_grid_fits(page, name: str) -> None:
+    """The page's main grid has drawn and lies within the first screen."""
+    box, screen = main_grid_box(page), page.viewport_size
     assert box["y"] >= 0 and box["y"] + box["height"] <= screen["height"], (name, box, screen)
     assert box["x"] >= 0 and box["x"] + box["width"] <= screen["width"], (name, box, screen)
+
+
+def main_grid_starts_on_first_screen(page, name: str, rows_shown: float = 0.5) -> None:
+    """The page's main comparison starts within the first screen, with at least `rows_shown` of its height on it
+    (an open whole-image overview once pushed the Reconstruction grid to the fold, one row of it visible)."""
+    box, screen = main_grid_box(page), page.viewport_size
+    assert 0 <= box["y"] < screen["height"], (name, box, screen)
+    assert screen["height"] - box["y"] >= rows_shown * min(box["height"], screen["height"]), (name, box, screen)
 
 
 def tour(page, domain: str, mode: str) -> None:
@@ -158,6 +174,8 @@ def tour(page, domain: str, mode: str) -> None:
         assert page.locator('[data-testid="stException"]').count() == 0, name
         if title == "Reconstruction" or (title == "RFI detection" and domain == "sar"):
             main_grid_fits(page, name)
+        elif title in ("Explain", "Latent space"):
+            main_grid_starts_on_first_screen(page, name)
 
 
 def test_every_page_fits_one_screen_normal_and_in_talk_mode(browser_page):
@@ -184,10 +202,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     """A real Sentinel-1 quick-look (721 x 504, HH/HV) through the sidebar's one uploader: the model pages look
     through the movable 340 x 500 window, and the arrow keys move it; then a 391 x 671 VV/VH patch, the original
     study's size, on the four pages that use the models."""
-    quicklooks = ROOT.parent / "shared" / "data" / "sentinel1" / "quicklooks"
-    found = sorted(quicklooks.glob("S1C_S4_*.png"))
-    if not found:
-        pytest.skip("needs ../shared/data/sentinel1/quicklooks")
+    found = sorted(QUICKLOOK_FOLDER.glob("S1C_S4_*.png"))  # shipped in the package
     page = browser_page
     page.set_viewport_size(FULL_HD)  # an earlier test may have left a talk link at 1280 x 720 open
     base = page.url.split("?")[0].rsplit("/", 1)[0]
@@ -201,6 +216,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     before = expander.inner_text()
     assert "of the 721 x 504 image" in before
     assert_clean(page, "08_reconstruction_quicklook_window")
+    main_grid_fits(page, "08_reconstruction_quicklook_window")  # the folded overview leaves the grid on screen
     slider = page.locator('[data-testid="stSidebar"] input[type="range"][aria-label="Window top row"]')
     slider.focus()
     for _ in range(3):
@@ -221,6 +237,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
         open_page(page, title)
         page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
         assert_clean(page, f"{number}_{PAGES[title]}_quicklook")
+        main_grid_starts_on_first_screen(page, f"{number}_{PAGES[title]}_quicklook")
 
     patch = np.random.default_rng(0).integers(1, 256, (391, 671, 2)).astype(np.uint8)  # the study's own size
     np.save(tmp_path / "patch.npy", patch)
@@ -230,3 +247,4 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
         open_page(page, title)
         page.wait_for_selector("text=NumPy .npy · VV / VH · 391 x 671 px", timeout=120_000)
         assert_clean(page, f"{number}_{PAGES[title]}_391x671")
+        main_grid_starts_on_first_screen(page, f"{number}_{PAGES[title]}_391x671")

@@ -113,7 +113,6 @@ drawn_truth = BOXES_CAPTION if scene.has_boxes else outlined
 st.caption(f"{label} · {height} x {width} px · VH{drawn_truth} · each detector's stripes in cyan (at most "
            f"{MAX_STRIPES_DRAWN}, the strongest)"
            + (f" · shown every {stride} pixels (downloads: full resolution)" if stride > 1 else ""))  # fmt: skip
-what_was_read(scene)
 score_maps = {name: scores for name, (_, scores) in found_scores.items()}
 rows = tuple((name, score_keys[name], thresholds[name]) for name in found_scores)
 summary_rows, stripes = detection_rows(rows, image, truth, scene.ignore, scene.boxes, scene.ignore_boxes, score_maps)
@@ -122,6 +121,7 @@ chart = detection_grid(image[1], results, agreement_count(masks), truth, show=sh
                        talk=talk_mode(), columns=4 if len(results) > 4 else 3,
                        boxes=truth_boxes(scene.boxes, scene.ignore_boxes), stripes=stripes)  # fmt: skip
 figure(chart, "detection_grid")
+what_was_read(scene)  # under the grid: above it, its lines pushed the grid below a 1920 x 1080 screen
 
 summary, agreement = st.columns([3, 2])
 summary.markdown("**Against the true RFI mask**" if truth is not None else "**Detectors**")
