@@ -48,14 +48,17 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
     """Load the detector once here to check it and to fix its threshold (calibrated once, not on every worker)."""
-    from ..analysis.detector import NO_MODEL_SOURCES, Detector, choose_detector, resolve_precision
+    from ..analysis.detector import NO_MODEL_SOURCES, Detector, choose_detector, choose_engine
     from ..names import checkpoints_dir
 
-    precision = resolve_precision(args.precision)  # here, not on each worker: one precision per summary
     source, method = choose_detector(args.checkpoint, args.method)
+    engine, precision, note = choose_engine(args.engine, source, args.precision)  # here: one of each per summary
+    if note:
+        print(note, file=sys.stderr)
     folder = str(checkpoints_dir()) if source in NO_MODEL_SOURCES else ""  # a model's calibration: beside it
-    detector = Detector.create(source, method, args.threshold, folder=folder or None, precision=precision)
-    return DetectorSpec(source, method, float(detector.threshold), detector.name, precision, folder)
+    detector = Detector.create(source, method, args.threshold, folder=folder or None, precision=precision,
+                               engine=engine or "torch")  # fmt: skip
+    return DetectorSpec(source, method, float(detector.threshold), detector.name, precision, folder, engine)
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ SCHEMA = pa.schema([
     ("detector", pa.string()),
     ("method", pa.string()),
     ("precision", pa.string()),  # of the model's matrix products
+    ("engine", pa.string()),  # what ran the model: torch or onnx (empty for the no-model sources)
     ("threshold", pa.float64()),
     ("flagged_share", pa.float64()),  # share of pixels at or above the threshold
     ("stripes", pa.int64()),  # number of stripes (rfi_models.analysis.stripes: the boxes detect --boxes writes)

@@ -41,23 +41,28 @@ class DetectorSpec:
     name: str
     precision: str = "float32"
     folder: str = ""  # the checkpoints folder of a no-model source's calibration, as the driver saw it
+    engine: str = "torch"  # what runs a checkpoint's model: "torch" or "onnx" ("" for the no-model sources)
 
     @property
     def settings(self) -> dict:
         """The summary columns that identify the detector."""
-        return {"detector": self.name, "method": self.method, "precision": self.precision, "threshold": self.threshold}
+        return {"detector": self.name, "method": self.method, "precision": self.precision, "engine": self.engine,
+                "threshold": self.threshold}  # fmt: skip
 
 
 @functools.cache
 def detector_for(spec: DetectorSpec):
-    """The detector of `spec`, built once per worker process (with this process's CPU settings)."""
-    import torch
-
+    """The detector of `spec`, built once per worker process (with this process's CPU settings); a worker of the
+    ONNX engine never imports torch (its sessions run on one thread each, `onnx_engine.SESSION_THREADS`)."""
     from ..analysis.detector import Detector
 
     keep_large_blocks()
-    torch.set_num_threads(TORCH_THREADS)
-    return Detector.create(spec.checkpoint, spec.method, spec.threshold, spec.folder or None, spec.precision)
+    if spec.engine != "onnx":
+        import torch
+
+        torch.set_num_threads(TORCH_THREADS)
+    return Detector.create(spec.checkpoint, spec.method, spec.threshold, spec.folder or None, spec.precision,
+                           engine=spec.engine or "torch")  # fmt: skip
 
 
 def load_detector(spec: DetectorSpec) -> str:

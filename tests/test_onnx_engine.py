@@ -1,0 +1,146 @@
+"""The ONNX Runtime engine: the same residuals and scores as torch on every shipped SAR checkpoint, refusals of
+stale and tampered exports, the same masks from both engines, and no torch in a process that scores with ONNX."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rfi_models import detect
+from rfi_models.analysis.detector import Detector, model_residual_fn
+from rfi_models.analysis.onnx_engine import check_export, check_folder, engine_for, onnx_path, onnx_residual_fn
+from rfi_models.analysis.residual_scores import score_residual
+from rfi_models.data.real_rfi import real_rfi_patches
+from rfi_models.data.synthetic_sar import SPLIT_SEEDS, synthetic_sar
+from rfi_models.errors import CheckpointError
+from rfi_models.manifest import write_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINTS = ROOT / "checkpoints"
+SHIPPED_SAR = ("mae_sar", "mae_rows_sar", "cae_sar", "dae_sar")
+TOLERANCE = 1e-4  # float32, of the residual and the rfi score
+
+
+def real_tile(tile: tuple[int, int]) -> np.ndarray:
+    """A [1, 2, th, tw] tile of the real RFI patch 'tree' (411 x 638): its top-left corner, with its RFI."""
+    image = real_rfi_patches()["tree"].image
+    return np.ascontiguousarray(image[None, :, : tile[0], : tile[1]], dtype=np.float32)
+
+
+def test_shipped_exports_are_current():
+    assert check_folder(CHECKPOINTS) == []
+
+
+@pytest.mark.parametrize("name", SHIPPED_SAR)
+def test_onnx_matches_torch_on_every_shipped_sar_checkpoint(name):
+    checkpoint = CHECKPOINTS / f"{name}.safetensors"
+    onnx_fn, tile = onnx_residual_fn(checkpoint)
+    torch_fn, torch_tile = model_residual_fn(checkpoint, "float32")
+    assert tuple(tile) == tuple(torch_tile)
+    synthetic = synthetic_sar(2, *tile, seed=SPLIT_SEEDS["val"], rfi_probability=1.0)[0]
+    for tiles in (real_tile(tile), synthetic):
+        ours, theirs = onnx_fn(tiles), torch_fn(tiles)
+        assert ours.shape == theirs.shape == tiles.shape and ours.dtype == np.float32
+        assert np.abs(ours - theirs).max() <= TOLERANCE
+        assert np.abs(score_residual(tiles, ours, "rfi") - score_residual(tiles, theirs, "rfi")).max() <= TOLERANCE
+
+
+def test_onnx_detector_scores_a_real_patch_as_torch_does():
+    image = real_rfi_patches()["one"].image  # 332 x 512: scored in blended tiles
+    checkpoint = CHECKPOINTS / "mae_rows_sar.safetensors"
+    ours = Detector.create(str(checkpoint), "rfi", 0.5, engine="onnx").score(image)
+    theirs = Detector.create(str(checkpoint), "rfi", 0.5, precision="float32", engine="torch").score(image)
+    assert np.abs(ours - theirs).max() <= TOLERANCE
+
+
+def copy_model(tmp_path: Path, name: str = "dae_sar") -> Path:
+    """A checkpoint and its export copied into tmp_path (no manifest there: the files are read unchecked)."""
+    for suffix in (".safetensors", ".onnx"):
+        shutil.copy(CHECKPOINTS / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    return tmp_path / f"{name}.safetensors"
+
+
+def run_detect(tmp_path: Path, checkpoint: Path, engine: str, capsys) -> tuple[int, str]:
+    np.save(tmp_path / "scene.npy", real_rfi_patches()["one"].image)
+    argv = [str(tmp_path / "scene.npy"), "--checkpoint", str(checkpoint), "--out", str(tmp_path / f"{engine}.npy"),
+            "--scores", str(tmp_path / f"{engine}.scores.npy"), "--engine", engine, "--threshold", "0.05",
+            "--precision", "float32", "--threads", "1"]  # fmt: skip
+    code = detect.main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_a_stale_export_is_refused_with_a_message(tmp_path, capsys):
+    checkpoint = copy_model(tmp_path)
+    shutil.copy(CHECKPOINTS / "cae_sar.safetensors", checkpoint)  # another model under the exported one's name
+    with pytest.raises(CheckpointError, match=r"is stale.*--export"):
+        check_export(checkpoint)
+    code, err = run_detect(tmp_path, checkpoint, "onnx", capsys)
+    assert code == 2 and "is stale" in err and "Traceback" not in err
+    assert engine_for(checkpoint, "auto", "float32")[0] == "torch"  # auto falls back, and says why
+    assert "is stale" in engine_for(checkpoint, "auto", "float32")[1]
+
+
+def test_a_tampered_export_is_refused_with_a_message(tmp_path, capsys):
+    checkpoint = copy_model(tmp_path)
+    write_manifest(tmp_path)
+    exported = onnx_path(checkpoint)
+    data = bytearray(exported.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    exported.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="does not match"):
+        check_export(checkpoint)
+    code, err = run_detect(tmp_path, checkpoint, "onnx", capsys)
+    assert code == 2 and "does not match" in err and "Traceback" not in err
+
+
+def test_an_unreadable_export_is_refused_with_a_message(tmp_path):
+    checkpoint = copy_model(tmp_path)
+    onnx_path(checkpoint).write_bytes(b"not an onnx model")
+    with pytest.raises(CheckpointError, match="not a readable ONNX model"):
+        check_export(checkpoint)
+    assert engine_for(checkpoint, "auto", "float32")[0] == "torch"
+
+
+def test_torch_and_onnx_engines_give_the_same_mask(tmp_path, capsys):
+    checkpoint = CHECKPOINTS / "mae_rows_sar.safetensors"
+    for engine in ("onnx", "torch"):
+        code, err = run_detect(tmp_path, checkpoint, engine, capsys)
+        assert code == 0, err
+    assert np.array_equal(np.load(tmp_path / "onnx.npy"), np.load(tmp_path / "torch.npy"))
+    scores = [np.load(tmp_path / f"{engine}.scores.npy") for engine in ("onnx", "torch")]
+    assert np.abs(scores[0] - scores[1]).max() <= TOLERANCE
+
+
+NO_TORCH_SCRIPT = """
+import json
+import sys
+from pathlib import Path
+from rfi_models import detect
+from rfi_models.screen.cli import parse_arguments, resolve_detector
+from rfi_models.screen.inputs import scene_inputs
+from rfi_models.screen.work import start_scene
+folder = Path(sys.argv[1])
+code = detect.main([str(folder / "scene.npy"), "--out", str(folder / "mask.png"), "--scores", str(folder / "s.npy"),
+                    "--engine", "onnx"])
+args = parse_arguments([str(folder / "scene.npy"), "--out-dir", str(folder / "out"), "--engine", "onnx"])
+spec = resolve_detector(args)
+fields = start_scene(scene_inputs([folder / "scene.npy"])[0], spec, folder, True)
+print(json.dumps({"code": code, "engine": spec.engine, "torch": "torch" in sys.modules, "stripes": fields["stripes"]}))
+"""
+
+
+def test_scoring_with_onnx_does_not_import_torch(tmp_path):
+    np.save(tmp_path / "scene.npy", real_rfi_patches()["one"].image)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", NO_TORCH_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0 and result["engine"] == "onnx" and result["torch"] is False
