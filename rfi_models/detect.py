@@ -172,11 +172,11 @@ def detect(args: argparse.Namespace) -> str:
         system = coordinate_system(georef)
         where = f"longitude/latitude from {georef.crs_name}" if system == LONLAT else system.split(":")[0]
         wrote = f"wrote {out}, {scores_path} and {boxes} ({len(stripes)} stripes, {where})"
-    label = f" [{engine} engine]" if engine else ""
+    engine_text = f" with the {engine} engine" if engine else ""
     return "\n".join([
         *read,
-        f"{detector.name}{label}: {height} x {width} px, threshold {detector.threshold:.4g}, "
-        f"{flagged} px flagged ({flagged / (height * width):.2%}); {wrote}",
+        f"{detector.name}: {height} x {width} px, threshold {detector.threshold:.4g}, "
+        f"{flagged} px flagged ({flagged / (height * width):.2%}){engine_text}; {wrote}",
     ])  # fmt: skip
 
 
