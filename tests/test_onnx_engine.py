@@ -144,3 +144,30 @@ def test_scoring_with_onnx_does_not_import_torch(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["code"] == 0 and result["engine"] == "onnx" and result["torch"] is False
+
+
+def torch_imported() -> bool:
+    return "torch" in sys.modules
+
+
+@pytest.mark.slow  # a Dask LocalCluster
+def test_screen_workers_of_the_onnx_engine_do_not_import_torch(tmp_path):
+    from rfi_models.screen import work
+    from rfi_models.screen.cli import connect, main, parse_arguments, resolve_detector
+    from rfi_models.screen.inputs import scene_inputs
+    from rfi_models.screen.summary import Summary
+
+    np.save(tmp_path / "scene.npy", real_rfi_patches()["one"].image)
+    argv = [str(tmp_path / "scene.npy"), "--out-dir", str(tmp_path / "out"), "--engine", "onnx", "--workers", "1"]
+    spec = resolve_detector(parse_arguments(argv))
+    assert spec.engine == "onnx" and spec.precision == "float32"
+    with connect(1, None) as client:
+        client.run(work.load_detector, spec)
+        assert list(client.run(torch_imported).values()) == [False]
+        scene = scene_inputs([tmp_path / "scene.npy"])[0]
+        fields = client.submit(work.start_scene, scene, spec, tmp_path, True).result()
+        assert list(client.run(torch_imported).values()) == [False]
+    assert fields["height"] == 332 and fields["width"] == 512
+    assert main(argv) == 0
+    (row,) = Summary(tmp_path / "out").rows.values()
+    assert row["engine"] == "onnx" and row["status"] == "ok" and row["detector"] == spec.name

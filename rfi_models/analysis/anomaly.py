@@ -74,18 +74,10 @@ def cyclic_window_noise(order: torch.Tensor, k_masks: int) -> torch.Tensor:
     return ((rank[None, :] - shifts[:, None]) % length).float() / length
 
 
-@torch.no_grad()
-def residuals(
-    model: Autoencoder,
-    x: torch.Tensor,
-    k_masks: int | None = None,
-    mask_ratio: float = 0.75,
-    seed: int = 0,
-    mask_scheme: str | None = None,
-):
-    """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32): see
-    `residual_tensor`."""
-    return residual_tensor(model, x, k_masks, mask_ratio, seed, mask_scheme).float().cpu().numpy()
+def residuals(model: Autoencoder, x: torch.Tensor, *args, **kwargs) -> np.ndarray:
+    """x [N, C, H, W] in [0, 1] -> signed residual x - reconstruction [N, C, H, W] (numpy float32): `residual_tensor`
+    with the same arguments (k_masks, mask_ratio, seed, mask_scheme)."""
+    return residual_tensor(model, x, *args, **kwargs).float().cpu().numpy()
 
 
 @torch.no_grad()

@@ -86,12 +86,15 @@ def onnx_residual_fn(checkpoint: str | Path) -> tuple[Callable[[np.ndarray], np.
     """The residual function of a SAR checkpoint's current ONNX export and its tile size (`check_export`)."""
     exported = check_export(checkpoint)
     session = session_for(str(exported), file_sha256(exported))
-    tile = tuple(int(v) for v in session.get_modelmeta().custom_metadata_map["tile"].split(","))
+    try:
+        height, width = (int(v) for v in session.get_modelmeta().custom_metadata_map.get("tile", "").split(","))
+    except ValueError:
+        raise CheckpointError(f"{exported.name} records no tile size; {rebuild_hint(Path(checkpoint))}") from None
 
     def residual_fn(tiles: np.ndarray) -> np.ndarray:
         return session.run(None, {INPUT_NAME: np.ascontiguousarray(tiles, dtype=np.float32)})[0]
 
-    return residual_fn, tile
+    return residual_fn, (height, width)
 
 
 def engine_for(checkpoint: str | Path, engine: str = "auto", precision: str = "auto") -> tuple[str, str]:
@@ -165,11 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if not problems:
-        print(f"{args.check}: every SAR checkpoint has a current ONNX export")
-    return 1 if problems else 0
+    if problems:
+        print("\n".join(f"error: {problem}" for problem in problems), file=sys.stderr)
+        return 1
+    print(f"{args.check}: every SAR checkpoint has a current ONNX export")
+    return 0
 
 
 if __name__ == "__main__":
