@@ -15,7 +15,14 @@ import pytest
 
 from rfi_models import detect
 from rfi_models.analysis.detector import Detector, model_residual_fn
-from rfi_models.analysis.onnx_engine import check_export, check_folder, engine_for, onnx_path, onnx_residual_fn
+from rfi_models.analysis.onnx_engine import (
+    check_export,
+    check_folder,
+    engine_for,
+    export_folder,
+    onnx_path,
+    onnx_residual_fn,
+)
 from rfi_models.analysis.residual_scores import score_residual
 from rfi_models.data.real_rfi import real_rfi_patches
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS, synthetic_sar
@@ -85,6 +92,9 @@ def test_a_stale_export_is_refused_with_a_message(tmp_path, capsys):
     assert code == 2 and "is stale" in err and "Traceback" not in err
     assert engine_for(checkpoint, "auto", "float32")[0] == "torch"  # auto falls back, and says why
     assert "is stale" in engine_for(checkpoint, "auto", "float32")[1]
+    [(exported, seconds)] = export_folder(tmp_path)  # the rebuild: only what is not current
+    assert exported == onnx_path(checkpoint) and seconds is not None
+    assert check_export(checkpoint) == exported and export_folder(tmp_path) == [(exported, None)]
 
 
 def test_a_tampered_export_is_refused_with_a_message(tmp_path, capsys):

@@ -1,6 +1,7 @@
 """The ONNX Runtime engine: a SAR checkpoint's residual from its exported graph, without torch.
 
-    python -m rfi_models.analysis.onnx_engine --export checkpoints   # (re)export every SAR checkpoint there
+    python -m rfi_models.analysis.onnx_engine --export checkpoints   # export the SAR checkpoints there whose
+                                                                     # export is missing or stale (--force: all)
     python -m rfi_models.analysis.onnx_engine --check checkpoints    # exit 1, one line each, unless all are current
 
 Each SAR checkpoint `X.safetensors` may have `X.onnx` beside it (`analysis.onnx_export`), whose metadata records
@@ -113,10 +114,7 @@ def engine_for(checkpoint: str | Path, engine: str = "auto", precision: str = "a
     elif not onnxruntime_available():
         problem = "onnxruntime is not installed (pip install onnxruntime==1.32.0)"
     else:
-        try:
-            check_export(checkpoint)
-        except CheckpointError as err:
-            problem = str(err)
+        problem = export_problem(Path(checkpoint))
     if not problem:
         return "onnx", ""
     if engine == "onnx":
@@ -125,44 +123,55 @@ def engine_for(checkpoint: str | Path, engine: str = "auto", precision: str = "a
     return "torch", "" if quiet else f"note: scoring with torch: {problem}"
 
 
-def export_folder(folder: str | Path) -> list[tuple[Path, float]]:
-    """Export every SAR checkpoint directly in `folder` (`onnx_export`); [(ONNX path, seconds)]."""
+def export_folder(folder: str | Path, force: bool = False) -> list[tuple[Path, float | None]]:
+    """Export every SAR checkpoint directly in `folder` (`onnx_export`) whose export is missing, stale or refused
+    (all of them with `force`); [(ONNX path, seconds, or None where the export was current and kept)]."""
     import time
 
     from .onnx_export import export_checkpoint, sar_checkpoints
 
     done = []
     for checkpoint in sar_checkpoints(folder):
+        if not force and not export_problem(checkpoint):
+            done.append((onnx_path(checkpoint), None))
+            continue
         started = time.perf_counter()
         done.append((export_checkpoint(checkpoint), time.perf_counter() - started))
     return done
+
+
+def export_problem(checkpoint: Path) -> str:
+    """Why `checkpoint`'s export cannot be used ("" if it is current)."""
+    try:
+        check_export(checkpoint)
+    except CheckpointError as err:
+        return str(err)
+    return ""
 
 
 def check_folder(folder: str | Path) -> list[str]:
     """One line per SAR checkpoint directly in `folder` whose ONNX export is missing, stale or refused."""
     from ..checkpoint import read_checkpoint_info
 
-    problems = []
-    for checkpoint in sorted(Path(folder).glob("*.safetensors")):
-        if read_checkpoint_info(checkpoint).get("domain") == "sar":
-            try:
-                check_export(checkpoint)
-            except CheckpointError as err:
-                problems.append(str(err))
-    return problems
+    checkpoints = sorted(Path(folder).glob("*.safetensors"))
+    sar = [path for path in checkpoints if read_checkpoint_info(path).get("domain") == "sar"]
+    return [problem for problem in map(export_problem, sar) if problem]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rfi_models.analysis.onnx_engine",
                                      description=__doc__.split("\n")[0])  # fmt: skip
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--export", metavar="FOLDER", help="export every SAR checkpoint in FOLDER to ONNX")
+    action.add_argument("--export", metavar="FOLDER", help="export every SAR checkpoint in FOLDER to ONNX whose export "
+                        "is missing or not current")  # fmt: skip
     action.add_argument("--check", metavar="FOLDER", help="check every SAR checkpoint in FOLDER has a current export")
+    parser.add_argument("--force", action="store_true", help="with --export: export current ones again too")
     args = parser.parse_args(argv)
     try:
         if args.export:
-            for path, seconds in export_folder(args.export):
-                print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {seconds:.1f} s)")
+            for path, seconds in export_folder(args.export, args.force):
+                done = "current, kept" if seconds is None else f"wrote it in {seconds:.1f} s"
+                print(f"{path} ({path.stat().st_size / 1e6:.1f} MB): {done}")
             return 0
         problems = check_folder(args.check)
     except (CheckpointError, OSError) as err:
