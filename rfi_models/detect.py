@@ -35,6 +35,7 @@ import tifffile
 from tqdm import tqdm
 
 from .analysis.detector import Detector, add_detector_arguments, choose_detector, choose_engine
+from .analysis.onnx_engine import EXPORT_ENGINES
 from .analysis.stripes import StripeFinder
 from .analysis.tiling import count_tiles
 from .atomic import atomic_path
@@ -113,7 +114,7 @@ def one_thread_per_task(threads: int | None, engine: str) -> int:
     The detector's tensors are small: two single-threaded rows of tiles keep two cores busier than one row
     on two threads, whose parallel sections are too short to pay for their synchronisation.
     """
-    if engine == "onnx":  # no torch in this process
+    if engine in EXPORT_ENGINES:  # no torch in this process
         return max(1, threads or int(os.environ.get("OMP_NUM_THREADS") or 0) or len(os.sched_getaffinity(0)))
     import torch
 

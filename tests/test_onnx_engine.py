@@ -1,5 +1,6 @@
-"""The ONNX Runtime engine: the same residuals and scores as torch on every shipped SAR checkpoint, refusals of
-stale and tampered exports, the same masks from both engines, and no torch in a process that scores with ONNX."""
+"""The ONNX Runtime engine (and OpenVINO on the same exports): the same residuals and scores as torch on every shipped
+SAR checkpoint, refusals of stale and tampered exports, the same masks from every engine, and no torch in a process
+that scores with ONNX."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from rfi_models import detect
 from rfi_models.analysis.detector import Detector, model_residual_fn
 from rfi_models.analysis.onnx_engine import (
+    EXPORT_ENGINES,
     check_export,
     check_folder,
     engine_for,
@@ -45,10 +47,11 @@ def test_shipped_exports_are_current():
     assert check_folder(CHECKPOINTS) == []
 
 
+@pytest.mark.parametrize("engine", EXPORT_ENGINES)
 @pytest.mark.parametrize("name", SHIPPED_SAR)
-def test_onnx_matches_torch_on_every_shipped_sar_checkpoint(name):
+def test_onnx_matches_torch_on_every_shipped_sar_checkpoint(name, engine):
     checkpoint = CHECKPOINTS / f"{name}.safetensors"
-    onnx_fn, tile = onnx_residual_fn(checkpoint)
+    onnx_fn, tile = onnx_residual_fn(checkpoint, engine)
     torch_fn, torch_tile = model_residual_fn(checkpoint, "float32")
     assert tuple(tile) == tuple(torch_tile)
     synthetic = synthetic_sar(2, *tile, seed=SPLIT_SEEDS["val"], rfi_probability=1.0)[0]
@@ -120,12 +123,13 @@ def test_an_unreadable_export_is_refused_with_a_message(tmp_path):
 
 def test_torch_and_onnx_engines_give_the_same_mask(tmp_path, capsys):
     checkpoint = CHECKPOINTS / "mae_rows_sar.safetensors"
-    for engine in ("onnx", "torch"):
+    for engine in ("torch", *EXPORT_ENGINES):
         code, err = run_detect(tmp_path, checkpoint, engine, capsys)
         assert code == 0, err
-    assert np.array_equal(np.load(tmp_path / "onnx.npy"), np.load(tmp_path / "torch.npy"))
-    scores = [np.load(tmp_path / f"{engine}.scores.npy") for engine in ("onnx", "torch")]
-    assert np.abs(scores[0] - scores[1]).max() <= TOLERANCE
+    for engine in EXPORT_ENGINES:
+        assert np.array_equal(np.load(tmp_path / f"{engine}.npy"), np.load(tmp_path / "torch.npy"))
+        scores = np.load(tmp_path / f"{engine}.scores.npy") - np.load(tmp_path / "torch.scores.npy")
+        assert np.abs(scores).max() <= TOLERANCE
 
 
 NO_TORCH_SCRIPT = """

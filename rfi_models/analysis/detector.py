@@ -36,7 +36,7 @@ from ..manifest import file_sha256
 from ..names import checkpoints_dir
 from .baseline import baseline_scores
 from .controls import CONTROLS, control_residual_fn
-from .onnx_engine import ENGINES
+from .onnx_engine import ENGINES, EXPORT_ENGINES
 from .residual_scores import METHODS, score_residual
 from .secondary import SecondaryClassifier
 from .tiling import ScoreFn, score_tiled
@@ -110,7 +110,8 @@ def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"of a model's matrix products (default {CLI_PRECISION}: bfloat16 where the CPU has "
                         "AMX, else float32; see the README)")  # fmt: skip
     parser.add_argument("--engine", choices=ENGINES, default="auto",
-                        help="what runs a checkpoint's model: onnx (ONNX Runtime, float32, no torch), torch, or auto "
+                        help="what runs a checkpoint's model: onnx (ONNX Runtime, float32, no torch), openvino (the "
+                        "same export run by OpenVINO, if installed), torch, or auto "
                         "(default): onnx where onnxruntime is installed and the checkpoint's ONNX export is current "
                         "(python -m rfi_models.analysis.onnx_engine --export), else torch")  # fmt: skip
 
@@ -124,7 +125,7 @@ def choose_engine(engine: str, source: str, precision: str) -> tuple[str, str, s
     from .onnx_engine import engine_for
 
     chosen, note = engine_for(source, engine, precision)
-    return chosen, "float32" if chosen == "onnx" else resolve_precision(precision), note
+    return chosen, "float32" if chosen in EXPORT_ENGINES else resolve_precision(precision), note
 
 
 def resolve_precision(precision: str) -> str:
@@ -187,8 +188,8 @@ class Detector:
     ) -> Detector:
         """The detector of `source` ('baseline', a control name, or a SAR checkpoint path) and `method`, with the
         recorded threshold of `folder` (default: the checkpoint's folder, else `checkpoints_dir()`) unless given;
-        `precision` is a model's (`model_residual_fn`), `engine` what runs it: "torch" or "onnx" (its current
-        ONNX export, `onnx_engine.onnx_residual_fn`, float32)."""
+        `precision` is a model's (`model_residual_fn`), `engine` what runs it: "torch", or "onnx" or "openvino"
+        (its current ONNX export, `onnx_engine.onnx_residual_fn`, float32)."""
         if source == "baseline":
             recorded = calibration_entry(folder or checkpoints_dir(), "baseline").get("threshold")
             return cls.baseline(threshold if threshold is not None else recorded)
@@ -212,10 +213,10 @@ class Detector:
         precision: str = DEFAULT_PRECISION,
         engine: str = "torch",
     ) -> Detector:
-        if engine == "onnx":
+        if engine in EXPORT_ENGINES:
             from .onnx_engine import onnx_residual_fn
 
-            residual_fn, tile = onnx_residual_fn(path)
+            residual_fn, tile = onnx_residual_fn(path, engine)
         else:
             residual_fn, tile = model_residual_fn(path, precision)
         if threshold is None:  # checkpoints calibrated before the calibration file existed carry their own thresholds

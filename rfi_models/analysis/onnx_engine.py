@@ -30,7 +30,9 @@ import numpy as np
 from ..errors import CheckpointError
 from ..manifest import file_sha256, verify_against_manifest
 
-ENGINES = ("auto", "onnx", "torch")
+ENGINES = ("auto", "onnx", "openvino", "torch")
+EXPORT_ENGINES = ("onnx", "openvino")  # run the ONNX export, without torch
+ENGINE_PACKAGES = {"onnx": "onnxruntime==1.32.0", "openvino": "openvino==2026.4.1"}
 ONNX_FORMAT = "rfi_models-onnx/1"
 META_FORMAT, META_CHECKPOINT_SHA256 = "rfi_models_format", "checkpoint_sha256"
 INPUT_NAME, OUTPUT_NAME = "tiles", "residual"
@@ -42,8 +44,10 @@ def onnx_path(checkpoint: str | Path) -> Path:
     return Path(checkpoint).with_suffix(".onnx")
 
 
-def onnxruntime_available() -> bool:
-    return importlib.util.find_spec("onnxruntime") is not None
+def engine_available(engine: str) -> bool:
+    """Whether the packages of an export engine are installed (openvino's checks read the export with onnxruntime)."""
+    names = {"onnxruntime", ENGINE_PACKAGES[engine].split("==")[0]}
+    return all(importlib.util.find_spec(name) is not None for name in names)
 
 
 def rebuild_hint(checkpoint: Path) -> str:
@@ -83,42 +87,77 @@ def session_for(path: str, sha256: str):
         raise CheckpointError(f"{Path(path).name} is not a readable ONNX model ({message})") from None
 
 
-def onnx_residual_fn(checkpoint: str | Path) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[int, int]]:
-    """The residual function of a SAR checkpoint's current ONNX export and its tile size (`check_export`)."""
+def onnx_residual_fn(
+    checkpoint: str | Path, engine: str = "onnx"
+) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[int, int]]:
+    """The residual function of a SAR checkpoint's current ONNX export and its tile size (`check_export`), run by
+    ONNX Runtime ("onnx") or OpenVINO ("openvino", `openvino_run`)."""
     exported = check_export(checkpoint)
     session = session_for(str(exported), file_sha256(exported))
     try:
         height, width = (int(v) for v in session.get_modelmeta().custom_metadata_map.get("tile", "").split(","))
     except ValueError:
         raise CheckpointError(f"{exported.name} records no tile size; {rebuild_hint(Path(checkpoint))}") from None
+    if engine == "openvino":
+        run = openvino_run(str(exported), file_sha256(exported))
+    elif engine == "onnx":
+        run = functools.partial(session.run, None)
+    else:
+        raise ValueError(f"export engines are {EXPORT_ENGINES}, got {engine!r}")
 
     def residual_fn(tiles: np.ndarray) -> np.ndarray:
-        return session.run(None, {INPUT_NAME: np.ascontiguousarray(tiles, dtype=np.float32)})[0]
+        return run({INPUT_NAME: np.ascontiguousarray(tiles, dtype=np.float32)})[0]
 
     return residual_fn, (height, width)
 
 
+@functools.lru_cache(maxsize=16)
+def openvino_run(path: str, sha256: str) -> Callable[[dict], list[np.ndarray]]:
+    """inputs -> [residual] through OpenVINO's compiled model of the export at `path` (one per file version), on
+    SESSION_THREADS, in float32 (its default on CPUs with AMX would be bfloat16), one infer request per thread."""
+    import threading
+
+    import openvino
+
+    core = openvino.Core()
+    try:
+        compiled = core.compile_model(core.read_model(path), "CPU", {
+            "INFERENCE_NUM_THREADS": SESSION_THREADS, "INFERENCE_PRECISION_HINT": "f32"})  # fmt: skip
+    except RuntimeError as err:
+        message = " ".join(str(err).split())[:200]
+        raise CheckpointError(f"{Path(path).name}: OpenVINO cannot compile it ({message})") from None
+    local = threading.local()
+
+    def run(inputs: dict) -> list[np.ndarray]:
+        if not hasattr(local, "request"):
+            local.request = compiled.create_infer_request()
+        return [np.array(local.request.infer(inputs)[compiled.output(0)])]  # a copy: the request reuses its buffer
+
+    return run
+
+
 def engine_for(checkpoint: str | Path, engine: str = "auto", precision: str = "auto") -> tuple[str, str]:
-    """("onnx" or "torch", a note for the user or "") for scoring `checkpoint` with `engine` at `precision`.
+    """(engine, a note for the user or "") for scoring `checkpoint` with `engine` at `precision`.
 
     "auto": onnx when onnxruntime is installed, the precision is not bfloat16 (the export is float32) and the
-    export is current; else torch, with a note saying why when an export exists but cannot be used. "onnx" raises
-    CheckpointError where "auto" would fall back."""
+    export is current; else torch, with a note saying why when an export exists but cannot be used. "onnx" and
+    "openvino" (the same export, run by OpenVINO) raise CheckpointError where "auto" would fall back."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if engine == "torch":
         return "torch", ""
+    wanted = "onnx" if engine == "auto" else engine
     problem = ""
     if precision == "bfloat16":
-        problem = "the ONNX engine runs float32 only; use --precision float32 or auto"
-    elif not onnxruntime_available():
-        problem = "onnxruntime is not installed (pip install onnxruntime==1.32.0)"
+        problem = f"the {wanted} engine runs float32 only; use --precision float32 or auto"
+    elif not engine_available(wanted):
+        problem = f"the {wanted} engine needs onnxruntime==1.32.0 and {ENGINE_PACKAGES[wanted]} (pip install)"
     else:
         problem = export_problem(Path(checkpoint))
     if not problem:
-        return "onnx", ""
-    if engine == "onnx":
-        raise CheckpointError(f"--engine onnx: {problem}")
+        return wanted, ""
+    if engine != "auto":
+        raise CheckpointError(f"--engine {engine}: {problem}")
     quiet = precision == "bfloat16" or not onnx_path(checkpoint).is_file()  # nothing the user has to know
     return "torch", "" if quiet else f"note: scoring with torch: {problem}"
 

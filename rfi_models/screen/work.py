@@ -19,6 +19,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from ..analysis.onnx_engine import EXPORT_ENGINES
 from ..analysis.stripes import StripeFinder
 from ..analysis.tiling import Band, RowBlender, band_tops, count_tiles, score_band
 from ..atomic import atomic_path
@@ -41,7 +42,7 @@ class DetectorSpec:
     name: str
     precision: str = "float32"
     folder: str = ""  # the checkpoints folder of a no-model source's calibration, as the driver saw it
-    engine: str = "torch"  # what runs a checkpoint's model: "torch" or "onnx" ("" for the no-model sources)
+    engine: str = "torch"  # what runs a checkpoint's model: "torch", "onnx" or "openvino" ("" for no-model sources)
 
     @property
     def settings(self) -> dict:
@@ -57,7 +58,7 @@ def detector_for(spec: DetectorSpec):
     from ..analysis.detector import Detector
 
     keep_large_blocks()
-    if spec.engine != "onnx":
+    if spec.engine not in EXPORT_ENGINES:
         import torch
 
         torch.set_num_threads(TORCH_THREADS)
