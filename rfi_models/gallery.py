@@ -92,7 +92,7 @@ def real_rfi_image(name: str) -> CurrentImage:
     notes = (REAL_RFI_CREDIT, f"{counts}, drawn by hand on VH (validation data: never trained on)")
     info = ReadInfo("real RFI patch (uint8 .npy)", ("VV", "VH"), patch.image.shape[1:], "quick-look 8-bit",
                     notes=notes)  # fmt: skip
-    label = f"real Sentinel-1 with real RFI ({name}, hand-drawn boxes)"
+    label = f"real Sentinel-1 with real RFI: {name}"
     return CurrentImage(patch.image, label, patch.positive, info, patch.ignore, patch.boxes, patch.ignore_boxes)
 
 
@@ -171,7 +171,7 @@ def windowed(scene: CurrentImage, window: Window) -> CurrentImage:
     truth, ignore = (crop(mask, window) if mask is not None else None for mask in (scene.truth, scene.ignore))
     return replace(scene, image=crop(scene.image, window), truth=truth, ignore=ignore,
                    boxes=shift_boxes(scene.boxes, window), ignore_boxes=shift_boxes(scene.ignore_boxes, window),
-                   label=f"{scene.label} · {window.describe()}")  # fmt: skip
+                   label=f"{scene.label} · {window.span()}")  # fmt: skip
 
 
 def checkpoints_by_family(folder: str | Path, domain: str) -> tuple[dict[str, list[Path]], list[str]]:

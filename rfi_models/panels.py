@@ -36,7 +36,7 @@ class Scale:
 
 
 TRUTH_BOX, IGNORE_BOX, STRIPE_BOX = "lime", "orange", "cyan"  # truth boxes solid, ignore boxes dashed
-BOXES_CAPTION = " · hand-drawn RFI boxes green, ignore boxes dashed orange"
+BOXES_CAPTION = " · hand-drawn boxes: RFI green, ignore dashed orange"
 MAX_STRIPES_DRAWN = 40  # a panel draws at most this many stripes, the strongest (the summary counts them all)
 
 

@@ -30,13 +30,14 @@ class Window:
         """The largest top and left."""
         return max(0, self.image_shape[0] - self.height), max(0, self.image_shape[1] - self.width)
 
-    def describe(self) -> str:
+    def span(self) -> str:
+        """Where the window is, in one short line: 'window rows 51-390, columns 0-499'."""
         rows = min(self.height, self.image_shape[0])
         cols = min(self.width, self.image_shape[1])
-        text = (
-            f"window rows {self.top}-{self.top + rows - 1}, columns {self.left}-{self.left + cols - 1} of the "
-            f"{self.image_shape[0]} x {self.image_shape[1]} image"
-        )
+        return f"window rows {self.top}-{self.top + rows - 1}, columns {self.left}-{self.left + cols - 1}"
+
+    def describe(self) -> str:
+        text = f"{self.span()} of the {self.image_shape[0]} x {self.image_shape[1]} image"
         if self.padded:
             text += f"; the image is smaller than {self.height} x {self.width}, so it is padded by mirroring"
         return text

@@ -77,7 +77,7 @@ def test_moving_the_window_updates_the_pages_and_the_url():
         assert "rows 51-390, columns 100-599 of the 391 x 671 image" in after[page] and after[page] != before[page]
 
 
-@pytest.mark.skipif(not real_scenes(), reason="needs ../shared/data/sentinel1/quicklooks")
+@pytest.mark.skipif(not real_scenes(), reason="the shipped quick-looks are missing")
 def test_a_real_quicklook_upload_renders_every_page():
     from rfi_models.gallery import real_scenes_folder
 
@@ -88,7 +88,7 @@ def test_a_real_quicklook_upload_renders_every_page():
     assert "of the 721 x 504 image" in seen["views/explain.py"]
 
 
-@pytest.mark.skipif(not real_scenes(), reason="needs ../shared/data/sentinel1/quicklooks")
+@pytest.mark.skipif(not real_scenes(), reason="the shipped quick-looks are missing")
 def test_the_gallery_has_real_sentinel1_scenes_with_attribution():
     app = sar_app()
     app.sidebar.radio(key="sar_source").set_value("Sentinel-1").run()
@@ -106,7 +106,7 @@ def test_an_image_smaller_than_the_window_is_mirror_padded():
     assert "padded by mirroring" in captions(app)
 
 
-@pytest.mark.skipif(not real_scenes(), reason="needs ../shared/data/sentinel1/quicklooks")
+@pytest.mark.skipif(not real_scenes(), reason="the shipped quick-looks are missing")
 def test_a_shared_url_restores_the_window():
     name = next(n for n in real_scenes() if "_EW_" in n)  # 510 x 522: the window moves in both directions
     shared = AppTest.from_file(APP, default_timeout=600)
@@ -116,7 +116,7 @@ def test_a_shared_url_restores_the_window():
     assert not shared.exception and "rows 7-346, columns 3-502 of the 510 x 522 image" in captions(shared)
 
 
-@pytest.mark.skipif(not real_scenes(), reason="needs ../shared/data/sentinel1")
+@pytest.mark.skipif(not real_scenes(), reason="the shipped quick-looks are missing")
 def test_the_gallery_has_semi_synthetic_patches_with_known_rfi():
     app = sar_app()
     app.sidebar.radio(key="sar_source").set_value("semi-synthetic").run()

@@ -37,8 +37,8 @@ def test_the_sar_gallery_opens_on_a_real_rfi_patch_and_draws_its_boxes(sar_check
     assert app.sidebar.selectbox(key="sar_image").value == "one"  # the default: a real patch
     assert app.query_params["sar_image"] in (["one"], "one")
     caption = next(c.value for c in app.caption if "mask ratio" in c.value)
-    assert caption.startswith("real Sentinel-1 with real RFI (one") and "RFI boxes green" in caption
-    assert any(e.label.startswith("Whole image: window") for e in app.expander)  # 332 x 512: seen through a window
+    assert caption.startswith("real Sentinel-1 with real RFI: one") and "RFI green" in caption
+    assert any(e.label.startswith("Whole image (332 x 512): window") for e in app.expander)  # through a window
     grid = plotly_specs(app)[0]
     patch = real_rfi_patches()["one"]
     (row0, row1, col0, col1), = patch.boxes  # fmt: skip

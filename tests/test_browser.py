@@ -214,7 +214,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
     expander = page.locator('[data-testid="stExpander"] summary').first
     before = expander.inner_text()
-    assert "of the 721 x 504 image" in before
+    assert "Whole image (721 x 504): window rows" in before  # one short line, folded
     assert_clean(page, "08_reconstruction_quicklook_window")
     main_grid_fits(page, "08_reconstruction_quicklook_window")  # the folded overview leaves the grid on screen
     slider = page.locator('[data-testid="stSidebar"] input[type="range"][aria-label="Window top row"]')

@@ -4,8 +4,8 @@ one relative scale, the maps compared by numbers beside them, and deletion curve
 import numpy as np
 import streamlit as st
 from cache import cached_figure, digest, explanations
-from scene import scene_overview
-from widgets import controls_area, figure, main_height, start_page, talk_mode
+from scene import overview_and_controls
+from widgets import figure, main_height, start_page, talk_mode
 
 from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, TARGETS
 from rfi_models.analysis.explain import ExplainSettings
@@ -14,13 +14,13 @@ from rfi_models.panels import BOXES_CAPTION, explanation_grid, truth_boxes
 from rfi_models.viz import line_chart
 
 selection = start_page("Explain")
-scene_overview(selection)
+controls = overview_and_controls(selection)
 image, domain = selection.current.image, selection.domain
 height, width = image.shape[1:]
 mae = selection.models.get("mae")
 depth, heads = (mae.config.depth, mae.config.num_heads) if mae is not None else (1, 1)
 
-with controls_area():
+with controls:
     method_column, target_column, fusion_column, discard_column, block_column, head_column = st.columns(
         [1.4, 1.4, 0.8, 1.2, 0.8, 0.8]
     )

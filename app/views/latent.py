@@ -14,10 +14,9 @@ from cache import (
     reconstructions,
     representation,
 )
-from scene import scene_overview
+from scene import overview_and_controls
 from sidebar import checkpoints_folder
 from widgets import (
-    controls_area,
     dae_noise,
     figure,
     image_strip_row,
@@ -44,13 +43,13 @@ MAX_SHOWN = 8
 THUMBNAIL_WIDTH = {"mnist": 112, "sar": 200}  # px: a digit enlarged 4x; a SAR patch at 1/2.5
 
 selection = start_page("Latent space", need_image=False)
-scene_overview(selection)
+controls = overview_and_controls(selection)
 domain, families = selection.domain, list(selection.models)
 checkpoints = tuple((family, str(path)) for family, path in selection.checkpoints.items())
 folder = str(checkpoints_folder())
 maps = latent_maps(checkpoints, domain, folder)
 
-with controls_area():
+with controls:
     menu_column, colour_column, models_column, k_column = st.columns([1.2, 1.2, 2, 1.2])
     chosen_method = st.session_state.get("projection_method", "pca")
     with menu_column.popover(f"Projection: {chosen_method.upper()} {st.session_state.get('projection_dims', 2)}-D",

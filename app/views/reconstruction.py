@@ -3,16 +3,16 @@ with the visible patches pasted back, and the error on one shared scale, with PS
 
 import streamlit as st
 from cache import reconstructions
-from scene import scene_overview
-from widgets import controls_area, dae_noise, figure, main_height, start_page, talk_mode
+from scene import overview_and_controls
+from widgets import dae_noise, figure, main_height, start_page, talk_mode
 
 from rfi_models.panels import BOXES_CAPTION, reconstruction_grid, truth_boxes
 
 selection = start_page("Reconstruction")
-scene_overview(selection)
+controls = overview_and_controls(selection)
 image = selection.current.image
 dae = "dae" in selection.checkpoints
-with controls_area():
+with controls:
     noise_column, channel_column, _ = st.columns([2, 1, 3])
     noise = noise_column.slider("DAE noise factor", 0.0, 1.0, dae_noise(selection), 0.05, key="noise_factor",
                                 disabled=not dae,
