@@ -16,6 +16,8 @@ from rfi_models.artifacts.training_log import read_training_log
 from . import report_representation, report_sar
 from .tables import fmt, table
 
+LATENT_HEADER = ["model", "latent dim", "live dims", "silhouette", f"kNN acc. (k={KNN_NEIGHBOURS})", "mean radius"]
+
 
 def plot_training_curves(folder: Path) -> list[Path]:
     """One PNG per JSON-lines log in folder/logs: training loss per step and validation loss per epoch."""
@@ -93,10 +95,7 @@ def mnist_tables(mnist: dict) -> list[str]:
         "Radii are mean distances to the class centroid over the RMS distance to the global centroid. Live "
         "dimensions vary over the test digits. t-SNE and UMAP stay pictures in the app: they do not keep cluster "
         "sizes, so their radii do not compare across separately fitted maps.",
-        table(
-            ["model", "latent dim", "live dims", "silhouette", f"kNN acc. (k={KNN_NEIGHBOURS})", "mean radius"],
-            latent_rows,
-        ),
+        table(LATENT_HEADER, latent_rows),
         f"### Weights (share of |w| < {NEAR_ZERO_WEIGHT:g}, the seed report's comparison)",
         table(["model", "parameters", "near-zero share", "mean abs"], weight_rows),
     ]
