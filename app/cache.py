@@ -13,26 +13,20 @@ import streamlit as st
 
 import rfi_models
 from rfi_models import CheckpointError
-from rfi_models.analysis import (
-    Detector,
-    Projection,
-    cluster_quality,
-    extract_latents,
-    reconstruct_all,
-    weight_statistics,
-)
-from rfi_models.analysis.agreement import box_summary, detection_summary
-from rfi_models.analysis.detector import recorded_baseline_threshold
+from rfi_models.analysis import Projection, cluster_quality, extract_latents, reconstruct_all, weight_statistics
 from rfi_models.analysis.explain import ExplainSettings, explain_models
 from rfi_models.analysis.latent_maps import LatentMaps, live_latent_maps, projection_of, read_latent_maps
-from rfi_models.analysis.representation_view import read_representation, representation_file
-from rfi_models.analysis.stripes import find_stripes
-from rfi_models.data.quicklook import valid_pixels
-from rfi_models.gallery import CurrentImage, uploaded_image
-from rfi_models.manifest import file_sha256
-from rfi_models.training_log import read_training_log
-from rfi_models.viz import training_curves, weight_histograms
-from rfi_models.window import Window, baseline_window
+from rfi_models.artifacts.manifest import file_sha256
+from rfi_models.artifacts.training_log import read_training_log
+from rfi_models.data.quicklook_scale import valid_pixels
+from rfi_models.detection.agreement import box_summary, detection_summary
+from rfi_models.detection.detector import Detector, recorded_baseline_threshold
+from rfi_models.detection.stripes import find_stripes
+from rfi_models.names import checkpoint_name, latent_maps_name
+from rfi_models.view.gallery import CurrentImage, uploaded_image
+from rfi_models.view.representation_view import read_representation, representation_file
+from rfi_models.view.viz import training_curves, weight_histograms
+from rfi_models.view.window import Window, baseline_window
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,13 +73,13 @@ def detector(source: str, method: str, folder: str) -> Detector:
 def latent_maps(checkpoints: tuple[tuple[str, str], ...], domain: str, folder: str) -> LatentMaps:
     """The gallery's latent maps for (family, checkpoint path) pairs: the precomputed file when every checkpoint is
     a shipped one it covers, else computed here once (latents and errors; projections on demand)."""
-    stored_path = Path(folder) / f"latents_{domain}.npz"
+    stored_path = Path(folder) / latent_maps_name(domain)
     try:
         stored = read_latent_maps(stored_path) if stored_path.exists() else None
     except CheckpointError:  # changed since the manifest was written: not trusted, recomputed instead
         stored = None
     if stored is not None and all(
-        Path(path).name == f"{family}_{domain}.safetensors" and family in stored.maps for family, path in checkpoints
+        Path(path).name == checkpoint_name(family, domain) and family in stored.maps for family, path in checkpoints
     ):
         return stored
     return live_latent_maps({family: shared_model(path)[0] for family, path in checkpoints}, domain)
@@ -124,10 +118,10 @@ def cluster_table(checkpoints, domain: str, folder: str, family: str, method: st
 @st.cache_data(max_entries=64, show_spinner=False)
 def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.ndarray, truth, ignore,
                    boxes: tuple, ignore_boxes: tuple, _scores: dict) -> tuple[list, dict]:  # fmt: skip
-    """Summary rows (`analysis.agreement.detection_summary`) of (name, score key, threshold) detectors and each
-    detector's stripes (`analysis.stripes.find_stripes`), once per image and thresholds: the metrics against the
+    """Summary rows (`detection.agreement.detection_summary`) of (name, score key, threshold) detectors and each
+    detector's stripes (`detection.stripes.find_stripes`), once per image and thresholds: the metrics against the
     truth take a fraction of a second per detector. Each row counts its stripes and, when there are truth boxes,
-    scores them (`analysis.agreement.box_summary`)."""
+    scores them (`detection.agreement.box_summary`)."""
     rows, stripes = [], {}
     valid = valid_pixels(image)
     for name, _, threshold in detectors:
@@ -185,7 +179,7 @@ def _representation(folder: str, domain: str, mtime: float) -> dict | None:
 
 
 def representation(folder: str, domain: str) -> dict | None:
-    """The precomputed probe and CKA study of a domain (`analysis.representation_view`), read once per version of
+    """The precomputed probe and CKA study of a domain (`view.representation_view`), read once per version of
     the file and shared by every session: never mutated."""
     return _representation(folder, domain, modified(representation_file(folder, domain)))
 

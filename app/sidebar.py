@@ -16,7 +16,9 @@ from pathlib import Path
 import streamlit as st
 
 from rfi_models.data.synthetic_sar import SAR_SIZE
-from rfi_models.gallery import (
+from rfi_models.io import InputError
+from rfi_models.names import DOMAINS, FAMILIES, MAE_DISPLAY_RATIO, checkpoints_dir
+from rfi_models.view.gallery import (
     SAR_GALLERY,
     SEMI_SYNTHETIC_SIZE,
     CurrentImage,
@@ -32,9 +34,7 @@ from rfi_models.gallery import (
     short_name,
     windowed,
 )
-from rfi_models.io import InputError
-from rfi_models.names import DOMAINS, FAMILIES, checkpoints_dir
-from rfi_models.window import Window, place_window
+from rfi_models.view.window import Window, place_window
 
 
 def checkpoints_folder() -> Path:
@@ -126,7 +126,7 @@ def draw_sidebar() -> Selection:
 
     talk = bar.toggle("Talk mode", value=query_default("talk", int, 0) == 1, key="talk",
                       help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
-    ratio = query_default("mask", float, 0.75, 0.0, 0.95)
+    ratio = query_default("mask", float, MAE_DISPLAY_RATIO, 0.0, 0.95)
     mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, ratio, 0.05, key="mask_ratio")
     if "mae" in checkpoints and (note := mask_ratio_note(checkpoints["mae"], mask_ratio)):
         bar.caption(note)

@@ -11,7 +11,7 @@ from rfi_models.runtime import keep_large_blocks
 # What app/cache.py imports: torch, the models, Captum. The background import waits PRELOAD_DELAY_S: started
 # at once, it holds the GIL while Streamlit finishes the first run, and the page is reported done later
 # (`cold_start_s` in benchmarks/results.json, measured by benchmarks/cold_start.py).
-PRELOADED_MODULES = ("rfi_models.analysis.detector", "rfi_models.analysis.explain", "rfi_models.analysis.latent_maps")
+PRELOADED_MODULES = ("rfi_models.detection.detector", "rfi_models.analysis.explain", "rfi_models.analysis.latent_maps")
 PRELOAD_DELAY_S = 1.0
 # Talk mode: large type, no Streamlit chrome, little padding, so that a page's main figure fits a 1280 x 720 projector.
 TALK_STYLE = """<style>

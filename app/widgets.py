@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from rfi_models.export import file_bytes
-from rfi_models.viz import PLOTLY_PNG_EXPORT, image_strip
+from rfi_models.view.export import file_bytes
+from rfi_models.view.viz import PLOTLY_PNG_EXPORT, image_strip
 
 
 def talk_mode() -> bool:

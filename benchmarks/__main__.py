@@ -12,13 +12,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rfi_models.analysis.detector import resolve_precision
-from rfi_models.atomic import write_bytes
+from rfi_models.artifacts.atomic import write_bytes
 from rfi_models.data import load_mnist_sample
+from rfi_models.detection.detector import choose_detector, resolve_precision
 from rfi_models.names import DOMAINS
 from rfi_models.runtime import keep_large_blocks
 
-from . import cold_start, interactive, page_switch, placement, scene, screening, training
+from . import (
+    cold_start,
+    compute_limit,
+    engines,
+    interactive,
+    page_switch,
+    placement,
+    scene_detection,
+    screening,
+    training,
+)
 from .timing import machine, use_benchmark_threads
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -43,10 +53,14 @@ TARGETS = {
     "mnist_ig_ms": Target("MNIST image: Integrated Gradients, 32 steps, slowest model", 150),
     "sar_interact_ms": Target("340x500 SAR patch: 3 reconstructions + MAE rollout", 300),
     "sar_ig_ms": Target("340x500 SAR patch: Integrated Gradients, 32 steps, slowest model", 2000),
-    "scene_mpx_per_s": Target(f"RFI detection, {SCENE_SIZE}x{SCENE_SIZE} scene, file to mask file", 4.0, True),
-    "scene_peak_rss_mb": Target(f"peak RSS of that run (also {LARGE_SCENE_SIZE}x{LARGE_SCENE_SIZE})", 2048),
+    "scene_mpx_per_s": Target(f"RFI detection, {SCENE_SIZE}x{SCENE_SIZE} scene, file to mask file (ONNX)", 3.0, True),
+    "scene_large_mpx_per_s": Target(f"the same, {LARGE_SCENE_SIZE}x{LARGE_SCENE_SIZE} scene (ONNX)", 4.0, True),
+    "scene_peak_rss_mb": Target(f"peak RSS of the {SCENE_SIZE}x{SCENE_SIZE} run", 2048),
+    "quicklooks_per_s": Target(
+        f"screening {screening.QUICKLOOKS} real-size quick-looks, 2 workers, after the detector loaded (ONNX)", 20, True
+    ),
     "screen_speedup_2_workers": Target(
-        f"screening {screening.SCENES} scenes of {screening.SIZE}x{screening.SIZE}: 2 workers over 1", 1.7, True
+        f"screening {screening.SCENES} scenes of {screening.SIZE}x{screening.SIZE}: 2 workers over 1 (ONNX)", 1.7, True
     ),
     "place_ms": Target("place 1 new sample in a 10,000-point map + 10 neighbours", 100),
     "cold_start_s": Target("app launch to first page rendered (headless Chromium)", 5),
@@ -54,7 +68,8 @@ TARGETS = {
     "page_switch_sar_s": Target("SAR: click to page rendered, slowest page's median of 3 rounds (Chromium)", 1.5),
     "train_ratio_vs_transformers": Target("MAE training img/s / transformers ViTMAE img/s", 2.0, True),
 }
-GROUPS = ("interactive", "scene", "screening", "placement", "cold_start", "page_switch", "training")
+GROUPS = ("interactive", "scene", "screening", "engines", "placement", "cold_start", "page_switch", "training")
+SCENE_ENGINES = ("onnx", "torch")  # the engine `--engine auto` picks, and its peer
 PAGE_SWITCH_ROUNDS = 3
 
 
@@ -69,20 +84,27 @@ def run_interactive(repeats: int, results: dict, details: dict) -> None:
 
 
 def run_scene(repeats: int, results: dict, details: dict) -> None:
+    """Both scene sizes on both engines, each against the compute limit measured in this run."""
+    checkpoint = Path(choose_detector()[0])
     for size in (SCENE_SIZE, LARGE_SCENE_SIZE):
-        run = scene.scene_benchmark(size, max(1, repeats // 3) if size == SCENE_SIZE else 1)
-        details[f"scene_{size}"] = {
-            "seconds": run.seconds,
-            "mpx_per_s": run.mpx_per_s,
-            "peak_rss_mb": run.peak_rss_mb,
-            "peak_anonymous_mb": run.peak_anonymous_mb,
-        }
-    float32 = scene.scene_benchmark(SCENE_SIZE, max(1, repeats // 3), precision="float32")
-    details[f"scene_{SCENE_SIZE}_float32"] = {"seconds": float32.seconds, "mpx_per_s": float32.mpx_per_s}
+        limit = compute_limit.compute_limit(checkpoint, [(size, size)])
+        details[f"compute_limit_{size}"] = limit
+        for engine in SCENE_ENGINES:
+            run = scene_detection.scene_benchmark(
+                size, max(1, repeats // 3) if size == SCENE_SIZE else 1, engine=engine
+            )
+            details[f"scene_{size}_{engine}"] = {
+                "seconds": run.seconds,
+                "mpx_per_s": run.mpx_per_s,
+                "share_of_compute_limit": run.mpx_per_s / limit["limit_mpx_per_s"],
+                "peak_rss_mb": run.peak_rss_mb,
+                "peak_anonymous_mb": run.peak_anonymous_mb,
+            }
     details["scene_precision_auto"] = resolve_precision("auto")
-    results["scene_mpx_per_s"] = details[f"scene_{SCENE_SIZE}"]["mpx_per_s"]
-    results["scene_peak_rss_mb"] = details[f"scene_{SCENE_SIZE}"]["peak_rss_mb"]
-    details["detector"] = f"{scene.DEFAULT_DETECTOR.name}, score 'rfi' (the CLI default), calibrated threshold"
+    results["scene_mpx_per_s"] = details[f"scene_{SCENE_SIZE}_onnx"]["mpx_per_s"]
+    results["scene_large_mpx_per_s"] = details[f"scene_{LARGE_SCENE_SIZE}_onnx"]["mpx_per_s"]
+    results["scene_peak_rss_mb"] = details[f"scene_{SCENE_SIZE}_onnx"]["peak_rss_mb"]
+    details["detector"] = f"{scene_detection.default_detector()}, the CLI default, calibrated threshold"
 
 
 def run_screening(repeats: int, results: dict, details: dict) -> None:
@@ -90,6 +112,17 @@ def run_screening(repeats: int, results: dict, details: dict) -> None:
     results["screen_speedup_2_workers"] = run["speedup"]
     details["screening"] = run
     details["screening_control_2_plain_processes"] = screening.parallel_ceiling()
+    limit = compute_limit.compute_limit(Path(choose_detector()[0]), screening.quicklook_shapes())
+    details["compute_limit_quicklooks"] = limit
+    for engine in SCENE_ENGINES:
+        archive = screening.quicklook_archive_benchmark(engine=engine)
+        archive["share_of_compute_limit"] = limit["limit_seconds"] / archive["seconds_after_load"]
+        details[f"quicklook_archive_{engine}"] = archive
+    results["quicklooks_per_s"] = details["quicklook_archive_onnx"]["quicklooks_per_s"]
+
+
+def run_engines(repeats: int, results: dict, details: dict) -> None:
+    details["engines"] = engines.engines_benchmark(max(1, repeats // 3))
 
 
 def run_placement(repeats: int, results: dict, details: dict) -> None:
@@ -121,6 +154,7 @@ RUNNERS = {
     "interactive": run_interactive,
     "scene": run_scene,
     "screening": run_screening,
+    "engines": run_engines,
     "placement": run_placement,
     "cold_start": run_cold_start,
     "page_switch": run_page_switch,

@@ -15,14 +15,14 @@ import torch
 
 import rfi_models
 from rfi_models.analysis import attention_rollout, attribute, reconstruct_all
-from rfi_models.gallery import gallery_image
 from rfi_models.models import Autoencoder
-from rfi_models.names import FAMILIES, checkpoints_dir
+from rfi_models.names import FAMILIES, MAE_DISPLAY_RATIO, checkpoint_name, checkpoints_dir
+from rfi_models.view.gallery import gallery_image
 
 from .timing import median_ms
 
 CHECKPOINTS = checkpoints_dir()
-MASK_RATIO = 0.75  # the app's default
+MASK_RATIO = MAE_DISPLAY_RATIO  # the app's default
 SEED = 0
 IG_STEPS = 32
 SAR_GALLERY_INDEX = 1  # a synthetic 340 x 500 test patch
@@ -30,7 +30,7 @@ SAR_GALLERY_INDEX = 1  # a synthetic 340 x 500 test patch
 
 def shipped_models(domain: str, folder: Path = CHECKPOINTS) -> dict[str, Autoencoder]:
     """The shipped checkpoint of every family for `domain`, loaded as the app loads them."""
-    return {family: rfi_models.load_checkpoint(folder / f"{family}_{domain}.safetensors")[0] for family in FAMILIES}
+    return {family: rfi_models.load_checkpoint(folder / checkpoint_name(family, domain))[0] for family in FAMILIES}
 
 
 def benchmark_image(domain: str) -> np.ndarray:

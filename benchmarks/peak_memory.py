@@ -2,7 +2,7 @@
 
 Linux records a process's peak RSS (ru_maxrss) including the memory of the process it was forked from, until
 the fork, so a command started directly by a big process (the benchmark, with its models loaded) would
-report that process's size. This monitor imports nothing but the standard library and `rfi_models.atomic`
+report that process's size. This monitor imports nothing but the standard library and `rfi_models.artifacts.atomic`
 (itself standard library only, for the one atomic write): the command forked from it starts small, and its
 ru_maxrss is its own. Resident anonymous memory (RSS less memory-mapped files) is
 sampled every POLL_S seconds from /proc. Writes {"returncode", "seconds", "peak_rss_mb", "peak_anonymous_mb"}.
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from rfi_models.atomic import write_bytes
+from rfi_models.artifacts.atomic import write_bytes
 
 POLL_S = 0.05
 

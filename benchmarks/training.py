@@ -34,7 +34,7 @@ import rfi_models
 from rfi_models.models import MaskedAutoencoder
 from train.engine import attention_backend, build_optimizer, recipe
 
-from .timing import median_seconds
+from .compute_limit import matmul_gflop_per_s
 
 RECIPE = recipe("mae", "mnist")
 HF_ATTENTION = ("sdpa", "eager")
@@ -88,12 +88,6 @@ def gflop_per_step(loss_of: Callable[[torch.Tensor], torch.Tensor], batch: torch
     with FlopCounterMode(display=False) as counter:
         loss_of(batch).backward()
     return counter.get_total_flops() / 1e9
-
-
-def matmul_gflop_per_s(size: int = 2048, repeats: int = 5) -> float:
-    """fp32 matrix-product rate of this machine on size x size matrices (the best case for a GEMM kernel)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    return 2 * size**3 / median_seconds(lambda: a @ b, repeats) / 1e9
 
 
 def our_training_step(

@@ -25,7 +25,7 @@ from PIL import Image  # noqa: E402
 
 from benchmarks.app_server import free_port, launch_app, launch_chromium, wait_until_serving  # noqa: E402
 from benchmarks.page_switch import RENDERED  # noqa: E402
-from rfi_models.atomic import write_bytes  # noqa: E402
+from rfi_models.artifacts.atomic import write_bytes  # noqa: E402
 
 PATCH = "tree"  # the real RFI patch with the most boxes (6 RFI boxes, 1 ignore box)
 SHOTS = {"reconstruction": "reconstruction", "detection": "detection", "latent": "latent"}  # file -> URL path

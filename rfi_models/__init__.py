@@ -2,7 +2,7 @@
 
 The names below are imported on first use: the model names import torch (seconds on a small machine), so
 a program reading only data, images or checkpoint metadata, like the app's first page, starts without it, and
-`python -m rfi_models.manifest` runs a module the package has not imported yet.
+`python -m rfi_models.artifacts.manifest` runs a module the package has not imported yet.
 Importing the package changes no process-wide setting: programs that want glibc to keep large blocks
 (training, detection, the app, the benchmarks) call `rfi_models.runtime.keep_large_blocks()` themselves.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 
 HOMES = {
-    "CheckpointError": ".errors",
-    "load_checkpoint": ".checkpoint",
-    "save_checkpoint": ".checkpoint",
+    "CheckpointError": ".artifacts.errors",
+    "load_checkpoint": ".artifacts.checkpoint",
+    "save_checkpoint": ".artifacts.checkpoint",
     "Reconstruction": ".models",
     "create_model": ".models",
     "list_models": ".models",

@@ -9,15 +9,15 @@ scenes are memory-mapped and streamed tile by tile, so a whole Sentinel-1 GRD sc
 memory. CKPT is a SAR checkpoint, `baseline` for the non-learned detector, or a no-model control
 (`control-input`, `control-median`, `control-band`); M is its score (error, ssim, rfi, learned). Left out, both
 are the default detector recorded by the evaluation in the checkpoints folder, the same one
-`python -m rfi_models.screen` uses (`analysis.detector.choose_detector`). SCORES is float32 [H, W] at
+`python -m rfi_models.screen` uses (`detection.detector.choose_detector`). SCORES is float32 [H, W] at
 the input's size; MASK is the scores at or above the threshold (the detector's calibrated default
-unless --threshold is given). STRIPES is the mask as RFI stripes (`analysis.stripes`: flagged segments along
+unless --threshold is given). STRIPES is the mask as RFI stripes (`detection.stripes`: flagged segments along
 rows, merged across the gaps of dashed stripes), one GeoJSON polygon each with its score (`io.geojson`):
 longitude/latitude when the input is georeferenced (a GeoTIFF, a SAFE product), else pixel coordinates.
 On bad input the exit code is 2 with a one-line message.
 
 Every output is written under a temporary name beside its final one and renamed only once complete
-(`rfi_models.atomic`): a killed run leaves the previous outputs, or none, never a partial file.
+(`rfi_models.artifacts.atomic`): a killed run leaves the previous outputs, or none, never a partial file.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ import png
 import tifffile
 from tqdm import tqdm
 
-from .analysis.detector import Detector, add_detector_arguments, choose_detector, choose_engine
-from .analysis.onnx_engine import EXPORT_ENGINES
-from .analysis.stripes import StripeFinder
-from .analysis.tiling import count_tiles
-from .atomic import atomic_path
-from .checkpoint import CheckpointError
+from .artifacts.atomic import atomic_path
+from .artifacts.checkpoint import CheckpointError
+from .detection.detector import Detector, add_detector_arguments, choose_detector, choose_engine
+from .detection.onnx_engine import EXPORT_ENGINES
+from .detection.stripes import StripeFinder
+from .detection.tiling import count_tiles
 from .io import Georef, InputError, ReadInfo, open_scene, read_input, release_mapped_pages
 from .io.geojson import LONLAT, check_boxes_path, coordinate_system, write_stripes
 from .io.read import is_safe_zip_source, zip_head

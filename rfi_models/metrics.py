@@ -22,7 +22,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
-from .data.quicklook import valid_pixels
+from .data.quicklook_scale import valid_pixels
 
 SSIM_SIGMA = 1.5
 SSIM_BORDER = 5  # (win_size - 1) // 2 for scikit-image's Gaussian window: int(3.5 * sigma + 0.5) = 5
@@ -159,7 +159,7 @@ def coco_sets(images: list[dict]):
 def rfi_box_metrics(images: list[dict]) -> dict[str, float]:
     """COCO box metrics of RFI stripes, pooled over images, with pycocotools (ClearSAR's scorer).
 
-    images: one dict per image with "detections" (stripe dicts with a "score", `analysis.stripes`), "truth" (RFI
+    images: one dict per image with "detections" (stripe dicts with a "score", `detection.stripes`), "truth" (RFI
     boxes) and optionally "ignore" (regions left out, COCO's crowd boxes: a detection on them counts neither way);
     boxes are row0, row1, col0, col1, inclusive. Returns box AP at IoU 0.5 (`box_ap50`), COCO mAP over IoU
     0.50:0.95 (`box_map`), and, at IoU 0.5, the recall and precision of all the detections given (`box_recall`,

@@ -1,9 +1,15 @@
+import io
+import json
 import sys
 
+import numpy as np
 import pytest
 import torch
+from streamlit.testing.v1 import AppTest
 
 import rfi_models
+from rfi_models.artifacts.manifest import file_sha256
+from rfi_models.detection.detector import CALIBRATION_FILE
 
 PYTEST_MAIN = sys.modules["__main__"]
 
@@ -43,3 +49,52 @@ def tiny_model(name: str, preset: str = "mnist", **overrides):
 
 
 ALL_MODELS = [(name, preset) for name in rfi_models.list_models() for preset in rfi_models.list_presets(name)]
+
+
+# The app under test (streamlit's AppTest): its script, tiny checkpoints, and what a page drew.
+APP = "../app/streamlit_app.py"
+
+
+def write_tiny_checkpoints(folder, domain: str, overrides_by_family: dict, **info) -> None:
+    for family, overrides in overrides_by_family.items():
+        model = rfi_models.create_model(family, domain, **overrides)
+        rfi_models.save_checkpoint(model, folder / f"{family}_{domain}.safetensors", domain=domain, **info)
+
+
+@pytest.fixture
+def checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("RFI_MODELS_CHECKPOINTS", str(tmp_path))
+    write_tiny_checkpoints(tmp_path, "mnist", TINY)
+    return tmp_path
+
+
+@pytest.fixture
+def sar_checkpoints(checkpoints):
+    """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
+    write_tiny_checkpoints(checkpoints, "sar", TINY)
+    detectors = {"baseline": {"threshold": 6.0}}
+    for family in TINY:
+        sha = file_sha256(checkpoints / f"{family}_sar.safetensors")
+        for method in ("rfi", "error", "ssim"):
+            detectors[f"{family}_sar/{method}"] = {"threshold": 0.01, "checkpoint_sha256": sha}
+    (checkpoints / CALIBRATION_FILE).write_text(json.dumps({"detectors": detectors}))
+    return checkpoints
+
+
+def start(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception
+    return app
+
+
+def plotly_specs(app: AppTest) -> list[dict]:
+    """The plotly figures of the page, as the JSON the browser gets."""
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()

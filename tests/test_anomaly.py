@@ -9,10 +9,17 @@ import torch
 from scipy import ndimage
 
 import rfi_models
-from rfi_models.analysis import anomaly_maps, baseline_scores, residuals, rfi_score, score_tiled
-from rfi_models.analysis.anomaly import covering_mask_noise, covering_masks, running_median_along_rows
-from rfi_models.analysis.tiling import blend_window, tile_starts
 from rfi_models.data import synthetic_sar_patches
+from rfi_models.detection.anomaly import (
+    anomaly_maps,
+    covering_mask_noise,
+    covering_masks,
+    residuals,
+    rfi_score,
+    running_median_along_rows,
+)
+from rfi_models.detection.baseline import baseline_scores
+from rfi_models.detection.tiling import blend_window, score_tiled, tile_starts
 
 
 def test_covering_masks_hide_every_patch():
@@ -149,7 +156,7 @@ def test_threaded_banded_scoring_gives_the_masks_of_a_plain_tile_loop():
 def test_bfloat16_matrix_products_keep_the_shipped_detectors_masks():
     """--precision bfloat16: the shipped MAE's mask on synthetic patches with RFI stays within a few pixels of
     float32's (the README gives the detection metrics of both)."""
-    from rfi_models.analysis import Detector
+    from rfi_models.detection.detector import Detector
 
     shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "mae_sar.safetensors"
     images = np.stack([p.image for p in synthetic_sar_patches(2, 340, 500, seed=7, rfi_probability=1.0)])
@@ -165,7 +172,7 @@ def test_bfloat16_matrix_products_keep_the_shipped_detectors_masks():
 def test_auto_precision_is_bfloat16_only_where_the_cpu_has_amx(monkeypatch):
     import torch
 
-    from rfi_models.analysis.detector import resolve_precision
+    from rfi_models.detection.detector import resolve_precision
 
     for amx, expected in ((True, "bfloat16"), (False, "float32")):
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)

@@ -5,59 +5,20 @@ not what the models learned (test_shipped.py does that).
 """
 
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import APP, npy_bytes, plotly_specs, start
 from hostile_corpus import hostile_files
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import rfi_models
-from rfi_models.analysis.detector import CALIBRATION_FILE
 from rfi_models.data import load_mnist_sample
-from rfi_models.manifest import file_sha256
 
-APP = "../app/streamlit_app.py"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def write_tiny_checkpoints(folder, domain: str, overrides_by_family: dict, **info) -> None:
-    for family, overrides in overrides_by_family.items():
-        model = rfi_models.create_model(family, domain, **overrides)
-        rfi_models.save_checkpoint(model, folder / f"{family}_{domain}.safetensors", domain=domain, **info)
-
-
-@pytest.fixture
-def checkpoints(tmp_path, monkeypatch):
-    monkeypatch.setenv("RFI_MODELS_CHECKPOINTS", str(tmp_path))
-    write_tiny_checkpoints(tmp_path, "mnist", TINY)
-    return tmp_path
-
-
-@pytest.fixture
-def sar_checkpoints(checkpoints):
-    """Tiny SAR checkpoints with fixed thresholds, and a recorded baseline threshold (no calibration runs)."""
-    write_tiny_checkpoints(checkpoints, "sar", TINY)
-    detectors = {"baseline": {"threshold": 6.0}}
-    for family in TINY:
-        sha = file_sha256(checkpoints / f"{family}_sar.safetensors")
-        for method in ("rfi", "error", "ssim"):
-            detectors[f"{family}_sar/{method}"] = {"threshold": 0.01, "checkpoint_sha256": sha}
-    (checkpoints / CALIBRATION_FILE).write_text(json.dumps({"detectors": detectors}))
-    return checkpoints
-
-
-def start(page: str | None = None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    if page:
-        app.switch_page(page).run()
-    assert not app.exception
-    return app
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -78,11 +39,6 @@ def test_home_shows_the_current_image_and_skips_broken_checkpoints(checkpoints):
     app = start()
     assert "MNIST test #0" in app.subheader[0].value
     assert len(app.sidebar.selectbox) == 3
-
-
-def plotly_specs(app: AppTest) -> list[dict]:
-    """The plotly figures of the page, as the JSON the browser gets."""
-    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
 
 
 def grid_texts(spec: dict) -> list[str]:
@@ -160,12 +116,6 @@ def test_a_shared_url_with_nonsense_falls_back_to_defaults(checkpoints):
     url = {key: "".join(app.query_params[key]) for key in ("domain", "mask", "seed", "source", "image", "mae")}
     assert url == {"domain": "mnist", "mask": "0.75", "seed": "0", "source": "gallery", "image": "0",
                    "mae": "mae_mnist.safetensors"}  # fmt: skip  # rewritten: a copied link no longer carries nonsense
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
 
 
 def test_explain_page_shows_rollout_next_to_captum_and_scores_them(checkpoints):
@@ -300,8 +250,8 @@ def test_the_first_page_and_the_sidebar_need_no_torch():
     """Home renders before torch is imported (cold start): its modules, the checkpoint list and the galleries."""
     code = (
         "import sys; sys.path.insert(0, 'app')\n"
-        "import sidebar, widgets, rfi_models.viz\n"
-        "from rfi_models.gallery import checkpoints_by_family, gallery_image\n"
+        "import sidebar, widgets, rfi_models.view.viz\n"
+        "from rfi_models.view.gallery import checkpoints_by_family, gallery_image\n"
         "grouped, problems = checkpoints_by_family('checkpoints', 'mnist')\n"
         "assert all(grouped.values()) and not problems, (grouped, problems)\n"
         "gallery_image('mnist', 0), gallery_image('sar', 0)\n"

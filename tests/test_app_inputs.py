@@ -5,10 +5,10 @@ import io
 
 import numpy as np
 import pytest
+from conftest import APP
 from streamlit.testing.v1 import AppTest
-from test_app import APP, checkpoints, sar_checkpoints  # noqa: F401 (fixtures)
 
-from rfi_models.gallery import real_scenes
+from rfi_models.view.gallery import real_scenes
 
 pytestmark = pytest.mark.usefixtures("sar_checkpoints")
 PAGES = ("views/reconstruction.py", "views/explain.py", "views/latent.py", "views/detection.py")
@@ -79,7 +79,7 @@ def test_moving_the_window_updates_the_pages_and_the_url():
 
 @pytest.mark.skipif(not real_scenes(), reason="the shipped quick-looks are missing")
 def test_a_real_quicklook_upload_renders_every_page():
-    from rfi_models.gallery import real_scenes_folder
+    from rfi_models.view.gallery import real_scenes_folder
 
     name = next(n for n in real_scenes() if "_S4_" in n)  # 721 x 504: taller than the window
     app = upload(sar_app(), name, (real_scenes_folder() / name).read_bytes())

@@ -1,16 +1,16 @@
 """The app on real RFI: the SAR gallery opens on a real Sentinel-1 patch with its hand-drawn boxes drawn as the
 truth on every grid, and the detection page draws each detector's stripes and scores them against the boxes.
 
-Checkpoints are the untrained tiny ones of test_app.py (fixed thresholds): these tests check what is drawn and
+Checkpoints are the untrained tiny ones of conftest.py (fixed thresholds): these tests check what is drawn and
 counted, not what the models learned."""
 
 import numpy as np
-from test_app import checkpoints, npy_bytes, plotly_specs, sar_checkpoints, start  # noqa: F401  (fixtures)
+from conftest import npy_bytes, plotly_specs, start
 
-from rfi_models.analysis.baseline import baseline_scores
-from rfi_models.analysis.stripes import find_stripes
 from rfi_models.data.real_rfi import real_rfi_patches
-from rfi_models.panels import IGNORE_BOX, STRIPE_BOX, TRUTH_BOX
+from rfi_models.detection.baseline import baseline_scores
+from rfi_models.detection.stripes import find_stripes
+from rfi_models.view.panels import IGNORE_BOX, STRIPE_BOX, TRUTH_BOX
 
 
 def rects(spec: dict, colour: str, xref: str | None = None) -> list[tuple[float, float, float, float]]:
@@ -32,7 +32,7 @@ def sar_app(page: str):
     return app
 
 
-def test_the_sar_gallery_opens_on_a_real_rfi_patch_and_draws_its_boxes(sar_checkpoints):  # noqa: F811
+def test_the_sar_gallery_opens_on_a_real_rfi_patch_and_draws_its_boxes(sar_checkpoints):
     app = sar_app("views/reconstruction.py")
     assert app.sidebar.selectbox(key="sar_image").value == "one"  # the default: a real patch
     assert app.query_params["sar_image"] in (["one"], "one")
@@ -65,7 +65,7 @@ def test_the_sar_gallery_opens_on_a_real_rfi_patch_and_draws_its_boxes(sar_check
     assert "box recall @IoU 0.5" not in app.dataframe[0].value.columns
 
 
-def test_the_detection_page_draws_the_stripes_of_a_constructed_patch(sar_checkpoints):  # noqa: F811
+def test_the_detection_page_draws_the_stripes_of_a_constructed_patch(sar_checkpoints):
     """One bright VH stripe (rows 150-159, columns 100-399) on a flat noisy background: the baseline's strongest
     stripe is that box, drawn as a rectangle on the baseline's panel and counted in the summary."""
     rng = np.random.default_rng(0)

@@ -22,10 +22,14 @@ MAY_IMPORT = {
     "train": {"train", "rfi_models"},
     "rfi_models": {"rfi_models"},
 }
-# Inside rfi_models (by the first name under it): the artefact and process basics import only each other, and the
-# programs and figures at the top are imported by nothing else in the package.
-RFI_BASICS = {"atomic", "errors", "names", "manifest", "runtime", "training_log"}
-RFI_TOP = {"detect", "screen", "gallery", "panels", "viz", "window", "export"}
+# Inside rfi_models, layers by subpackage (docs/ARCHITECTURE.md, "Layers"): a module imports only from its own layer
+# or those below it. The artefact basics sit below everything but the checkpoint format, which rebuilds models.
+RFI_LAYERS = (
+    {"names", "runtime", "artifacts"},
+    {"data", "io", "metrics", "models", "artifacts.checkpoint"},
+    {"detection", "analysis"},
+    {"view", "detect", "screen"},
+)
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
@@ -124,9 +128,9 @@ def test_the_cycle_finder_finds_a_cycle_and_only_cycles():
 
 def test_the_graph_sees_relative_late_and_app_imports():
     graph = import_graph()
-    assert "rfi_models.manifest" in graph["rfi_models.checkpoint"]  # from .manifest import ...
-    assert "rfi_models.models" in graph["rfi_models.checkpoint"]  # inside a function and under TYPE_CHECKING
-    assert "train.tables" in graph["train.report_sar"]
+    assert "rfi_models.artifacts.manifest" in graph["rfi_models.artifacts.checkpoint"]  # from .manifest import ...
+    assert "rfi_models.models" in graph["rfi_models.artifacts.checkpoint"]  # inside a function and under TYPE_CHECKING
+    assert "train.evaluate.tables" in graph["train.evaluate.report_sar"]
     assert any(target.startswith("app.") for target in graph["app.streamlit_app"])
 
 
@@ -153,23 +157,32 @@ def test_layers_only_import_downwards():
     assert not upward, "\n".join(upward)
 
 
-def package_part(module: str) -> str:
-    """The first name under rfi_models of a module of the package ("__init__" for the package itself)."""
-    return [*module.split("."), "__init__"][1]
+def rfi_layer(module: str) -> int:
+    """The layer of a module of rfi_models (its subpackage's, or its own for artifacts.checkpoint); the package's
+    own __init__ is above all (it names what the package offers)."""
+    parts = module.split(".")[1:]
+    for name in (".".join(parts[:2]), parts[0] if parts else "__init__"):
+        for layer, members in enumerate(RFI_LAYERS):
+            if name in members:
+                return layer
+    assert not parts, f"{module} is in no layer of RFI_LAYERS"
+    return len(RFI_LAYERS)
 
 
-def test_inside_rfi_models_the_basics_are_below_and_the_programs_and_figures_on_top():
-    wrong = []
-    for module, edges in import_graph().items():
-        if module.split(".")[0] != "rfi_models":
-            continue
-        for target, line in edges.items():
-            source_part, target_part = package_part(module), package_part(target)
-            basic_imports_above = source_part in RFI_BASICS and target_part not in RFI_BASICS
-            core_imports_top = source_part not in RFI_TOP | {"__init__"} and target_part in RFI_TOP
-            if basic_imports_above or core_imports_top:
-                wrong.append(f"{module} imports {target} (line {line})")
+def test_inside_rfi_models_modules_import_only_their_layer_or_below():
+    wrong = [
+        f"{module} imports {target} (line {line})"
+        for module, edges in import_graph().items()
+        if module.split(".")[0] == "rfi_models"
+        for target, line in edges.items()
+        if rfi_layer(target) > rfi_layer(module)
+    ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_layer_rule_sees_a_figure_imported_by_detection():
+    assert rfi_layer("rfi_models.view.viz") > rfi_layer("rfi_models.detection.anomaly") > rfi_layer("rfi_models.data")
+    assert rfi_layer("rfi_models.artifacts.checkpoint") > rfi_layer("rfi_models.artifacts.atomic")
 
 
 def source_files() -> list[Path]:

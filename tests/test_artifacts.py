@@ -13,9 +13,16 @@ from safetensors.torch import save_file
 
 import rfi_models
 from rfi_models import CheckpointError, load_checkpoint, save_checkpoint
-from rfi_models.checkpoint import METADATA_KEY, find_checkpoints, read_checkpoint_info
-from rfi_models.manifest import MANIFEST_NAME, cached_sha256, file_sha256, read_manifest, verify_folder, write_manifest
-from rfi_models.manifest import main as manifest_main
+from rfi_models.artifacts.checkpoint import METADATA_KEY, find_checkpoints, read_checkpoint_info
+from rfi_models.artifacts.manifest import (
+    MANIFEST_NAME,
+    cached_sha256,
+    file_sha256,
+    read_manifest,
+    verify_folder,
+    write_manifest,
+)
+from rfi_models.artifacts.manifest import main as manifest_main
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 

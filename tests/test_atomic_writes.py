@@ -12,10 +12,10 @@ import pytest
 import torch
 from conftest import tiny_model
 
-import rfi_models.atomic
+import rfi_models.artifacts.atomic
 from rfi_models import load_checkpoint, save_checkpoint
-from rfi_models.checkpoint import find_checkpoints
-from rfi_models.manifest import read_manifest, write_manifest
+from rfi_models.artifacts.checkpoint import find_checkpoints
+from rfi_models.artifacts.manifest import read_manifest, write_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def test_a_failed_rename_keeps_the_previous_checkpoint(sealed, monkeypatch):
     path, expected = sealed
     manifest_before = read_manifest(path.parent / "MANIFEST.json")
 
-    monkeypatch.setattr(rfi_models.atomic.os, "replace", failing_rename)
+    monkeypatch.setattr(rfi_models.artifacts.atomic.os, "replace", failing_rename)
     with pytest.raises(OSError, match="Input/output error"):
         save_checkpoint(changed_model(), path, domain="mnist", training={"epoch": 2})
     monkeypatch.undo()
@@ -129,13 +129,13 @@ def test_a_successful_save_replaces_the_checkpoint_and_its_manifest_entry(sealed
 
 def test_a_killed_saves_temporary_file_is_neither_listed_nor_covered_by_the_manifest(sealed):
     path, _ = sealed
-    stray = rfi_models.atomic.partial_path(path).with_name(".cae_mnist.partial-999999999.safetensors")
+    stray = rfi_models.artifacts.atomic.partial_path(path).with_name(".cae_mnist.partial-999999999.safetensors")
     stray.write_bytes(path.read_bytes()[:500])  # what a SIGKILL during a save leaves
     found, problems = find_checkpoints(path.parent)
     assert [p for p, _ in found] == [path] and problems == []
     write_manifest(path.parent)
     assert list(read_manifest(path.parent / "MANIFEST.json")) == [path.name]
-    assert rfi_models.atomic.remove_stale_partials(path.parent) == [stray] and not stray.exists()
+    assert rfi_models.artifacts.atomic.remove_stale_partials(path.parent) == [stray] and not stray.exists()
 
 
 def test_a_failed_resume_file_save_keeps_the_previous_resume_file(tmp_path, monkeypatch):
@@ -149,7 +149,7 @@ def test_a_failed_resume_file_save_keeps_the_previous_resume_file(tmp_path, monk
     optimizer.step()
     save_resume_state(path, model, optimizer, {"epoch": 1})
     expected = weights(model)
-    monkeypatch.setattr(rfi_models.atomic.os, "replace", failing_rename)
+    monkeypatch.setattr(rfi_models.artifacts.atomic.os, "replace", failing_rename)
     with pytest.raises(OSError, match="Input/output error"):
         save_resume_state(path, changed_model(), optimizer, {"epoch": 2})
     monkeypatch.undo()

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import interactive, page_switch, placement, scene, screening
+from benchmarks import interactive, page_switch, placement, scene_detection, screening
 from benchmarks.__main__ import RESULTS, TARGETS, Target, table
 from rfi_models.data import load_mnist_sample
 from rfi_models.names import FAMILIES
@@ -31,10 +31,10 @@ def test_sar_benchmark_image_has_the_model_size():
 
 
 def test_scene_file_and_end_to_end_detection(tmp_path):
-    path = scene.write_scene(tmp_path / "scene.npy", 1100)
+    path = scene_detection.write_scene(tmp_path / "scene.npy", 1100)
     pixels = np.load(path, mmap_mode="r")
     assert pixels.shape == (1100, 1100, 2) and pixels.dtype == np.uint8 and pixels.any()
-    run = scene.scene_benchmark(400, repeats=1, warmup=0)
+    run = scene_detection.scene_benchmark(400, repeats=1, warmup=0)
     assert run.size == 400 and run.seconds > 0 and run.mpx_per_s > 0
     assert run.peak_rss_mb > 0 and 0 < run.peak_anonymous_mb <= run.peak_rss_mb
 

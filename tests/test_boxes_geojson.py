@@ -13,8 +13,8 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.warp import transform as transform_points
 
-from rfi_models.analysis.stripes import find_stripes
 from rfi_models.detect import main
+from rfi_models.detection.stripes import find_stripes
 from rfi_models.io.geojson import LONLAT, PIXELS, stripes_collection
 from rfi_models.io.info import Georef
 

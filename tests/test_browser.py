@@ -198,6 +198,9 @@ def test_every_page_fits_one_screen_normal_and_in_talk_mode(browser_page):
         main_grid_fits(page, name)
 
 
+READ_QUICKLOOK = "text=quick-look PNG · HH / HV · 721 x 504 px"  # what was read, under the whole image
+
+
 def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page, tmp_path):
     """A real Sentinel-1 quick-look (721 x 504, HH/HV) through the sidebar's one uploader: the model pages look
     through the movable 340 x 500 window, and the arrow keys move it; then a 391 x 671 VV/VH patch, the original
@@ -211,7 +214,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     choose(page, "upload")
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(found[0]))
     settle(page)
-    page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
+    page.wait_for_selector(READ_QUICKLOOK, state="attached", timeout=120_000)  # in the folded overview
     expander = page.locator('[data-testid="stExpander"] summary').first
     before = expander.inner_text()
     assert "Whole image (721 x 504): window rows" in before  # one short line, folded
@@ -235,7 +238,7 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
 
     for number, title in enumerate(("Explain", "Latent space", "RFI detection"), start=10):  # the same upload
         open_page(page, title)
-        page.wait_for_selector("text=quick-look PNG · HH / HV · 721 x 504 px", timeout=120_000)
+        page.wait_for_selector(READ_QUICKLOOK, state="attached", timeout=120_000)  # in the folded overview
         assert_clean(page, f"{number}_{PAGES[title]}_quicklook")
         main_grid_starts_on_first_screen(page, f"{number}_{PAGES[title]}_quicklook")
 
@@ -245,6 +248,6 @@ def test_a_real_quicklook_upload_moves_its_window_in_a_real_browser(browser_page
     settle(page)
     for number, title in enumerate(("RFI detection", "Reconstruction", "Explain", "Latent space"), start=13):
         open_page(page, title)
-        page.wait_for_selector("text=NumPy .npy · VV / VH · 391 x 671 px", timeout=120_000)
+        page.wait_for_selector("text=NumPy .npy · VV / VH · 391 x 671 px", state="attached", timeout=120_000)
         assert_clean(page, f"{number}_{PAGES[title]}_391x671")
         main_grid_starts_on_first_screen(page, f"{number}_{PAGES[title]}_391x671")

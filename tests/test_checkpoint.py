@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 
 import rfi_models
 from rfi_models import CheckpointError, load_checkpoint, save_checkpoint
-from rfi_models.checkpoint import read_checkpoint_info
+from rfi_models.artifacts.checkpoint import read_checkpoint_info
 
 
 @pytest.mark.parametrize(("name", "preset"), ALL_MODELS)

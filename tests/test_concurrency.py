@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import TINY, start, write_tiny_checkpoints
 from live_server import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, playwright_or_skip, start_server
 from PIL import Image
-from test_app import start, write_tiny_checkpoints
 
 from rfi_models.data import load_mnist_sample
 

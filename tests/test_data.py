@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from rfi_models.data import load_mnist, load_mnist_sample, synthetic_sar, synthetic_sar_patches
-from rfi_models.data.sar_scene import invert_stretch
+from rfi_models.data.backgrounds import invert_stretch
 
 
 def test_shipped_mnist_sample_is_the_test_set():
@@ -60,7 +60,8 @@ def rfi_gain_db(a, b) -> np.ndarray:
     ])  # fmt: skip
 
 
-def test_rfi_polarisation_covers_vh_dominant_equal_and_vv_dominant():
+def test_rfi_polarisation_is_vh_dominant_or_equal_as_on_the_real_boxes():
+    """Calibrated on the real RFI patches, where VV is unchanged in all 11 boxes: VH-dominant or equal, never VV."""
     with_rfi = synthetic_sar_patches(40, 170, 250, seed=4, rfi_probability=1.0, rfi_strength_db=(6.0, 12.0))
     without = synthetic_sar_patches(40, 170, 250, seed=4, rfi_probability=0.0)
     differences = {"vh": [], "equal": [], "vv": []}
@@ -68,9 +69,9 @@ def test_rfi_polarisation_covers_vh_dominant_equal_and_vv_dominant():
         if a.rfi.sum() > 50:
             gain_vv, gain_vh = rfi_gain_db(a, b)
             differences[a.rfi_events[0]["pol_class"]].append(gain_vv - gain_vh)
-    assert all(len(found) >= 2 for found in differences.values()), {k: len(v) for k, v in differences.items()}
-    assert np.median(differences["vh"]) < -1.5 and np.median(differences["vv"]) > 1.5
-    assert abs(np.median(differences["equal"])) < 1.5
+    counts = {k: len(v) for k, v in differences.items()}
+    assert counts["vh"] > 5 * counts["equal"] >= 10 and counts["vv"] == 0, counts
+    assert np.median(differences["vh"]) < -1.5 and abs(np.median(differences["equal"])) < 1.5
 
 
 def test_stripes_are_tilted_and_range_elongated_from_one_row_to_tall_blocks():
@@ -88,8 +89,9 @@ def test_stripes_are_tilted_and_range_elongated_from_one_row_to_tall_blocks():
     assert len(slopes) >= 3
     fitted, drawn = np.array(slopes).T
     assert np.corrcoef(fitted, drawn)[0, 1] > 0.8
-    boxes = [box for p in patches for box in ndimage.find_objects(ndimage.label(p.rfi)[0])]
-    assert np.median([(b[1].stop - b[1].start) / (b[0].stop - b[0].start) for b in boxes]) > 3
+    # each emitter's stripe is long in range and short in azimuth (real boxes: median about 140 x 10 px); the mask's
+    # pieces are shorter, as the stripes are dashed and the faint parts change no grey level
+    assert np.median([(e["col1"] - e["col0"]) / e["height"] for e in events]) > 3
 
 
 def test_horizontal_confounders_are_never_in_the_mask():

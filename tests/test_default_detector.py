@@ -8,8 +8,8 @@ import pytest
 
 import rfi_models
 from rfi_models import detect
-from rfi_models.analysis.detector import CALIBRATION_FILE, choose_detector, default_detector
-from rfi_models.manifest import file_sha256
+from rfi_models.artifacts.manifest import file_sha256
+from rfi_models.detection.detector import CALIBRATION_FILE, choose_detector, default_detector
 from rfi_models.names import CHECKPOINTS_ENV, checkpoints_dir
 from rfi_models.screen import cli as screen
 

@@ -12,11 +12,10 @@ from PIL import Image
 
 import rfi_models
 from rfi_models import detect
-from rfi_models.analysis import Detector
-from rfi_models.analysis.detector import CALIBRATION_PATCHES
 from rfi_models.data import synthetic_sar
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.detect import main, write_mask
+from rfi_models.detection.detector import CALIBRATION_PATCHES, Detector
 from rfi_models.metrics import valid_pixels
 
 

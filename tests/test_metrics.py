@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from rfi_models.metrics import image_quality, psnr, rfi_pixel_metrics, ssim
+from rfi_models.metrics import image_quality, psnr, rfi_box_metrics, rfi_pixel_metrics, ssim
 
 RNG = np.random.default_rng(0)
 
@@ -78,3 +78,23 @@ def test_no_data_pixels_are_excluded():
 def test_single_class_gives_nan_not_an_error():
     result = rfi_pixel_metrics(np.zeros((10, 10)), np.zeros((10, 10), bool), np.ones((2, 10, 10)), threshold=0.5)
     assert np.isnan(result["roc_auc"]) and result["iou"] == 1.0
+
+
+def test_box_metrics_on_a_hand_computed_case():
+    """Two RFI boxes, four stripes found. Ranked by score (the one on the ignore box counts neither way): a hit
+    (precision 1, recall 0.5), a false stripe (0.5, 0.5), a hit of IoU 0.62 (2/3, 1). COCO interpolates precision
+    at 101 recall points: at IoU 0.5, the 51 points up to recall 0.5 get 1 and the 50 above get 2/3; from IoU 0.65
+    on, the second hit is a miss, so the 51 points get 1 and the rest 0."""
+    truth = [(10, 14, 0, 99), (50, 59, 100, 199)]  # row0, row1, col0, col1, inclusive
+    detections = [
+        {"row0": 30, "row1": 34, "col0": 0, "col1": 99, "score": 0.95},  # inside the ignore box
+        {"row0": 10, "row1": 14, "col0": 0, "col1": 99, "score": 0.9},  # the first box, IoU 1
+        {"row0": 80, "row1": 84, "col0": 0, "col1": 99, "score": 0.8},  # no RFI there
+        {"row0": 50, "row1": 59, "col0": 100, "col1": 161, "score": 0.7},  # the second box, IoU 620 / 1000
+    ]
+    found = rfi_box_metrics([{"truth": truth, "detections": detections, "ignore": [(28, 36, 0, 120)]}])
+    ap50 = (51 * 1 + 50 * 2 / 3) / 101
+    assert found["box_ap50"] == pytest.approx(ap50)
+    assert found["box_map"] == pytest.approx((3 * ap50 + 7 * 51 / 101) / 10)  # IoU 0.50, 0.55, 0.60 | 0.65-0.95
+    assert found["box_recall"] == 1.0 and found["box_precision"] == pytest.approx(2 / 3)
+    assert found["boxes_truth"] == 2 and found["boxes_detected"] == 4

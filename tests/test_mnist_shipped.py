@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import rfi_models
-from rfi_models.gallery import mask_ratio_note
-from train.mnist_study import MAE_RATIOS, cae_border, mae_at, mean_quality, official_test_digits, plain
+from rfi_models.view.gallery import mask_ratio_note
+from train.evaluate.mnist_study import MAE_RATIOS, cae_border, mae_at, mean_quality, official_test_digits, plain
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 DIGITS = 512

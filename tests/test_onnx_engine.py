@@ -15,21 +15,20 @@ import numpy as np
 import pytest
 
 from rfi_models import detect
-from rfi_models.analysis.detector import Detector, model_residual_fn
-from rfi_models.analysis.onnx_engine import (
+from rfi_models.artifacts.errors import CheckpointError
+from rfi_models.artifacts.manifest import write_manifest
+from rfi_models.data.real_rfi import real_rfi_patches
+from rfi_models.data.synthetic_sar import SPLIT_SEEDS, synthetic_sar
+from rfi_models.detection.detector import Detector, model_residual_fn
+from rfi_models.detection.onnx_engine import (
     EXPORT_ENGINES,
     check_export,
-    check_folder,
     engine_for,
-    export_folder,
     onnx_path,
     onnx_residual_fn,
 )
-from rfi_models.analysis.residual_scores import score_residual
-from rfi_models.data.real_rfi import real_rfi_patches
-from rfi_models.data.synthetic_sar import SPLIT_SEEDS, synthetic_sar
-from rfi_models.errors import CheckpointError
-from rfi_models.manifest import write_manifest
+from rfi_models.detection.onnx_export import check_folder, export_folder
+from rfi_models.detection.residual_scores import score_residual
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
@@ -130,6 +129,22 @@ def test_torch_and_onnx_engines_give_the_same_mask(tmp_path, capsys):
         assert np.array_equal(np.load(tmp_path / f"{engine}.npy"), np.load(tmp_path / "torch.npy"))
         scores = np.load(tmp_path / f"{engine}.scores.npy") - np.load(tmp_path / "torch.scores.npy")
         assert np.abs(scores).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("engine", ["onnx", "torch"])
+def test_one_scene_scores_bit_identically_whatever_the_number_of_rows_at_once(tmp_path, capsys, engine):
+    """detect --threads N scores N rows of tiles side by side: the score map is the same to the bit for 1, 2 and 3."""
+    image = real_rfi_patches()["one"].image  # [2, H, W], one tile
+    scene = np.tile(image, (1, 3, 2))  # 3 x 2 patches: 4 rows of 3 tiles
+    np.save(tmp_path / "scene.npy", scene)
+    scores = []
+    for threads in (1, 2, 3):
+        argv = [str(tmp_path / "scene.npy"), "--checkpoint", str(CHECKPOINTS / "mae_rows_sar.safetensors"),
+                "--out", str(tmp_path / "mask.npy"), "--scores", str(tmp_path / f"{threads}.npy"), "--engine", engine,
+                "--precision", "float32", "--threads", str(threads)]  # fmt: skip
+        assert detect.main(argv) == 0, capsys.readouterr().err
+        scores.append(np.load(tmp_path / f"{threads}.npy"))
+    assert scores[0].shape == scene.shape[1:] and all(np.array_equal(s, scores[0]) for s in scores[1:])
 
 
 NO_TORCH_SCRIPT = """

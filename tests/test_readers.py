@@ -17,7 +17,7 @@ from rasterio.control import GroundControlPoint
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from rfi_models.data.quicklook import db_to_quicklook
+from rfi_models.data.quicklook_scale import db_to_quicklook
 from rfi_models.io import InputError, geotiff_bytes, read_input, write_geotiff
 from rfi_models.io.rfi_annotation import parse_rfi_annotation
 

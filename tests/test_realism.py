@@ -3,7 +3,8 @@
 import numpy as np
 from scipy import ndimage
 
-from rfi_models.data.realism import (
+from rfi_models.data.synthetic_sar import SarPatch
+from train.evaluate.realism import (
     annotated_boxes,
     histogram_distance,
     image_statistics,
@@ -11,7 +12,6 @@ from rfi_models.data.realism import (
     rfi_box_statistics,
     stripe_strength,
 )
-from rfi_models.data.synthetic_sar import SarPatch
 
 
 def test_texture_statistics_tell_noise_from_smooth_and_banded_images():

@@ -22,10 +22,10 @@ from rfi_models.analysis.representation import (
     tile_features,
     tile_stages,
 )
-from rfi_models.analysis.representation_view import probe_scores, read_representation, stale_checkpoints
-from rfi_models.manifest import file_sha256
-from rfi_models.viz import cka_heatmap, probe_depth_figure
-from train.representation_sar import TILE, tile_sums, window_offsets
+from rfi_models.artifacts.manifest import file_sha256
+from rfi_models.view.representation_view import probe_scores, read_representation, stale_checkpoints
+from rfi_models.view.viz import cka_heatmap, probe_depth_figure
+from train.evaluate.representation_sar import TILE, tile_sums, window_offsets
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"

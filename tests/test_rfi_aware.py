@@ -6,9 +6,8 @@ import pytest
 import torch
 
 import rfi_models
-from rfi_models.analysis import residuals
-from rfi_models.analysis.anomaly import band_residuals, covering_mask_noise, covering_masks, score_residual
-from rfi_models.analysis.controls import band_interpolation, control_residual
+from rfi_models.detection.anomaly import band_residuals, covering_mask_noise, covering_masks, residuals, score_residual
+from rfi_models.detection.controls import band_interpolation, control_residual
 from rfi_models.models.bands import band_loss, covering_band_rows, random_band_rows
 from rfi_models.names import FAMILIES
 from train.engine import recipe

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 import rfi_models
-from rfi_models.analysis.anomaly import score_residual
-from rfi_models.analysis.controls import CONTROLS, control_reconstruction, control_residual
-from rfi_models.analysis.detector import CALIBRATION_FILE, Detector, default_detector
-from rfi_models.analysis.secondary import FEATURES, SecondaryClassifier, pixel_features, train_classifier
-from rfi_models.checkpoint import CheckpointError
+from rfi_models.artifacts.checkpoint import CheckpointError
+from rfi_models.artifacts.manifest import file_sha256
 from rfi_models.data import synthetic_sar
-from rfi_models.manifest import file_sha256
-from train.evaluate_sar import (
+from rfi_models.detection.anomaly import score_residual
+from rfi_models.detection.controls import CONTROLS, control_reconstruction, control_residual
+from rfi_models.detection.detector import CALIBRATION_FILE, Detector, default_detector
+from rfi_models.detection.secondary import FEATURES, SecondaryClassifier, pixel_features, train_classifier
+from train.evaluate.sar import (
     MAX_FLAGGED,
     capped_threshold,
     classifier_for,

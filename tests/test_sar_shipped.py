@@ -8,7 +8,7 @@ import rfi_models
 from rfi_models.data import synthetic_sar
 from rfi_models.data.synthetic_sar import SPLIT_SEEDS
 from rfi_models.names import FAMILIES
-from train.evaluate_sar import reconstruction_floor
+from train.evaluate.sar import reconstruction_floor
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SHIPPED_SAR = sorted(CHECKPOINTS.glob("*_sar.safetensors"))

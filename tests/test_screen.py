@@ -20,9 +20,9 @@ from rasterio.crs import CRS
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import Affine
 
-from rfi_models.analysis import Detector
-from rfi_models.analysis.stripes import find_stripes
 from rfi_models.data import synthetic_sar
+from rfi_models.detection.detector import Detector
+from rfi_models.detection.stripes import find_stripes
 from rfi_models.io import read_georef
 from rfi_models.io.geojson import LONLAT, PIXELS
 from rfi_models.screen.cli import main

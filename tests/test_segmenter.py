@@ -1,4 +1,4 @@
-"""The RFI segmenter (rfi_models.models.segmenter) and the pieces of its study (train.segmenter_study)."""
+"""The RFI segmenter (rfi_models.models.segmenter) and the pieces of its study (train.evaluate.segmenter_study)."""
 
 import numpy as np
 import pytest
@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import average_precision_score
 
-from rfi_models.errors import CheckpointError
+from rfi_models.artifacts.errors import CheckpointError
 from rfi_models.models.segmenter import Segmenter, SegmenterConfig, load_segmenter, parameter_count, save_segmenter
-from train.sar_metrics import Labelled
-from train.segmenter_study import StudyConfig, sample_batch, train_run
+from train.evaluate.sar_metrics import Labelled
+from train.evaluate.segmenter_study import StudyConfig, sample_batch, train_run
 
 
 def tiny(in_chans: int = 2, widths=(4, 8)) -> Segmenter:

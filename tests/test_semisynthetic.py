@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rfi_models.data import semisynthetic
-from rfi_models.data.sar_scene import apply_stretch, invert_stretch
+from rfi_models.data.backgrounds import apply_stretch, invert_stretch
 from rfi_models.data.semisynthetic import (
     SOURCES,
     SPLITS,

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import rfi_models
-from rfi_models.analysis import anomaly_maps
-from rfi_models.checkpoint import find_checkpoints
+from rfi_models.artifacts.checkpoint import find_checkpoints
 from rfi_models.data import synthetic_sar_patches
-from train.evaluate import reference_metrics
+from rfi_models.detection.anomaly import anomaly_maps
+from train.evaluate.run import reference_metrics
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SHIPPED = sorted(CHECKPOINTS.glob("*.safetensors"))

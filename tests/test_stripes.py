@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rfi_models.analysis.stripes import GAP_COLUMNS, MIN_WIDTH, StripeFinder, find_stripes
+from rfi_models.detection.stripes import GAP_COLUMNS, MIN_WIDTH, StripeFinder, find_stripes
 
 THRESHOLD = 1.0
 DASH = 30  # columns of a dash

@@ -104,7 +104,7 @@ def test_training_stops_at_convergence_before_the_epoch_ceiling(tmp_path):
 
 
 def test_an_ablation_run_counts_as_finished_only_when_its_log_says_so(tmp_path):
-    from train.ablation_sar import finished
+    from train.evaluate.ablation_sar import finished
 
     log = tmp_path / "run.jsonl"
     assert not finished(log)  # never started
@@ -119,8 +119,8 @@ def test_an_ablation_run_counts_as_finished_only_when_its_log_says_so(tmp_path):
 
 
 def test_ablation_results_are_kept_per_family_and_read_in_the_earlier_single_family_form():
-    from train.ablation_sar import ABLATION_CHANGES, run_name
-    from train.report_sar import ablation_tables, ablations_by_family
+    from train.evaluate.ablation_sar import ABLATION_CHANGES, run_name
+    from train.evaluate.report_sar import ablation_tables, ablations_by_family
 
     def summary(family: str, changes: dict) -> dict:
         spread = {"mean": 0.5, "min": 0.4, "max": 0.6}
@@ -168,7 +168,7 @@ def test_real_share_mixes_real_backgrounds_into_the_sar_split():
 
 
 def test_a_log_continued_by_a_fine_tune_numbers_its_epochs_and_steps_on(tmp_path):
-    from rfi_models.training_log import read_training_log
+    from rfi_models.artifacts.training_log import read_training_log
 
     source, _ = run(tmp_path / "base", "--epochs", "2")
     _, _ = run(tmp_path / "tuned", "--epochs", "1", "--init-from", str(source))
@@ -180,7 +180,7 @@ def test_a_log_continued_by_a_fine_tune_numbers_its_epochs_and_steps_on(tmp_path
 
 
 def test_classifier_study_table_gives_each_model_its_margin_over_the_best_control_of_the_same_training_set():
-    from train.report_sar import classifier_data_table, classifier_data_tables
+    from train.evaluate.report_sar import classifier_data_table, classifier_data_tables
 
     def aps(current: float, fresh: float) -> dict:
         return {"current": {"semi_synthetic": current}, "fresh synthetic": {"semi_synthetic": fresh}}

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rfi_models.window import best_window, crop, outline, place_window
+from rfi_models.view.window import best_window, crop, outline, place_window
 
 
 def test_the_best_window_is_where_the_mean_score_is_highest():

@@ -1,6 +1,6 @@
 """python -m train --model {mae,cae,dae} --domain {mnist,sar} [--epochs N] [...]
 
-Defaults come from train.engine.RECIPES; every flag left out keeps the recipe's value. Training resumes
+Defaults come from train.recipes.RECIPES; every flag left out keeps the recipe's value. Training resumes
 from the resume file next to the checkpoint when there is one (use --fresh to start over). Runs under
 `torchrun --nproc_per_node N -m train ...` as well.
 """

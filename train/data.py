@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rfi_models.atomic import atomic_path
+from rfi_models.artifacts.atomic import atomic_path
 from rfi_models.data import load_mnist
 from rfi_models.data.mnist import cache_dir
 from rfi_models.data.semisynthetic import semi_synthetic

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rfi_models.names import checkpoint_name
+
 
 @dataclass
 class TrainConfig:
@@ -69,6 +71,6 @@ def recipe(model: str, domain: str, **changes) -> TrainConfig:
     base = dict(model=model, domain=domain, **RECIPES[(model, domain)])
     base |= {k: v for k, v in changes.items() if v is not None}
     config = TrainConfig(**base)
-    config.out = config.out or f"checkpoints/{model}_{domain}.safetensors"
+    config.out = config.out or f"checkpoints/{checkpoint_name(model, domain)}"
     config.log = config.log or f"checkpoints/logs/{model}_{domain}.jsonl"
     return config

@@ -11,7 +11,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save
 
-from rfi_models.atomic import write_bytes
+from rfi_models.artifacts.atomic import write_bytes
 
 if TYPE_CHECKING:
     from rfi_models.models import Autoencoder

@@ -6,21 +6,21 @@ import threading
 import numpy as np
 import streamlit as st
 from cache import detection_rows, detector, session_scores
-from scene import what_was_read
+from overview import what_was_read
 from sidebar import checkpoints_folder
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 from widgets import controls_area, figure, main_height, start_page, switch_to_sar, talk_mode
 
 from rfi_models import CheckpointError
-from rfi_models.analysis.agreement import agreement_count, pairwise_iou
-from rfi_models.analysis.anomaly import SSIM_WINDOW
-from rfi_models.analysis.controls import CONTROLS
-from rfi_models.analysis.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, default_detector
-from rfi_models.analysis.tiling import count_tiles
-from rfi_models.export import FORMATS, file_bytes
+from rfi_models.detection.agreement import agreement_count, pairwise_iou
+from rfi_models.detection.anomaly import SSIM_SCORE_WINDOW
+from rfi_models.detection.controls import CONTROLS
+from rfi_models.detection.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, default_detector
+from rfi_models.detection.tiling import count_tiles
 from rfi_models.io import geotiff_bytes
-from rfi_models.panels import BOXES_CAPTION, DISPLAY_SIDE, MAX_STRIPES_DRAWN, detection_grid, truth_boxes
-from rfi_models.viz import display_stride
+from rfi_models.view.export import FORMATS, file_bytes
+from rfi_models.view.panels import BOXES_CAPTION, DISPLAY_SIDE, MAX_STRIPES_DRAWN, detection_grid, truth_boxes
+from rfi_models.view.viz import display_stride
 
 selection = start_page("RFI detection", need_image=False)
 if selection.domain != "sar":
@@ -41,7 +41,7 @@ with controls:
     chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors",
                                           help="control-input: the residual is the input itself; control-median: "
                                           "the input minus its per-patch median; no model in either")  # fmt: skip
-    ssim_window = " x ".join(map(str, SSIM_WINDOW))
+    ssim_window = " x ".join(map(str, SSIM_SCORE_WINDOW))
     recorded = default_detector(checkpoints_folder())[1]  # the evaluation's best method on validation
     method = method_column.selectbox("Score", DETECTOR_METHODS, key="detection_method",
                                      index=DETECTOR_METHODS.index(recorded if recorded in DETECTOR_METHODS else "rfi"),

@@ -4,14 +4,14 @@ one relative scale, the maps compared by numbers beside them, and deletion curve
 import numpy as np
 import streamlit as st
 from cache import cached_figure, digest, explanations
-from scene import overview_and_controls
+from overview import overview_and_controls
 from widgets import figure, main_height, start_page, talk_mode
 
 from rfi_models.analysis.attribution import ATTRIBUTION_METHODS, TARGETS
 from rfi_models.analysis.explain import ExplainSettings
 from rfi_models.analysis.rollout import FUSIONS
-from rfi_models.panels import BOXES_CAPTION, explanation_grid, truth_boxes
-from rfi_models.viz import line_chart
+from rfi_models.view.panels import BOXES_CAPTION, explanation_grid, truth_boxes
+from rfi_models.view.viz import line_chart
 
 selection = start_page("Explain")
 controls = overview_and_controls(selection)

@@ -4,7 +4,7 @@ import streamlit as st
 from sidebar import checkpoints_folder
 from widgets import image_row
 
-from rfi_models.viz import channel_views, draw_boxes
+from rfi_models.view.viz import channel_views, draw_boxes
 
 selection = st.session_state["selection"]
 

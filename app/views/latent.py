@@ -14,7 +14,7 @@ from cache import (
     reconstructions,
     representation,
 )
-from scene import overview_and_controls
+from overview import overview_and_controls
 from sidebar import checkpoints_folder
 from widgets import (
     dae_noise,
@@ -27,8 +27,9 @@ from widgets import (
 )
 
 from rfi_models.analysis.latent import KNN_NEIGHBOURS, PROJECTIONS
-from rfi_models.analysis.latent_view import colour_options, colour_values, standardised
-from rfi_models.analysis.representation_view import (
+from rfi_models.view.gallery import gallery_image
+from rfi_models.view.latent_view import colour_options, colour_values, standardised
+from rfi_models.view.representation_view import (
     LABEL_FRACTIONS,
     SAR_METRICS,
     SAR_READINGS,
@@ -36,8 +37,7 @@ from rfi_models.analysis.representation_view import (
     probe_scores,
     stale_checkpoints,
 )
-from rfi_models.gallery import gallery_image
-from rfi_models.viz import cka_heatmap, latent_figure, probe_depth_figure, thumbnail
+from rfi_models.view.viz import cka_heatmap, latent_figure, probe_depth_figure, thumbnail
 
 MAX_SHOWN = 8
 THUMBNAIL_WIDTH = {"mnist": 112, "sar": 200}  # px: a digit enlarged 4x; a SAR patch at 1/2.5
@@ -178,9 +178,11 @@ def representation_section(study: dict) -> None:
     current = {family: checkpoint_identity(path) for family, path in selection.checkpoints.items()}
     made_with = ", ".join(entry["file"] for entry in study["checkpoints"].values())
     if stale := stale_checkpoints(study, current):
-        st.warning(f"Precomputed for {made_with}; the sidebar's {', '.join(f.upper() for f in stale)} checkpoint "
-                   "differs, so these figures are not of it. Recompute (minutes, not in the app): "
-                   f"`python -m train.representation_study --only {domain} --checkpoints FOLDER`.")  # fmt: skip
+        st.warning(
+            f"Precomputed for {made_with}; the sidebar's {', '.join(f.upper() for f in stale)} checkpoint "
+            "differs, so these figures are not of it. Recompute (minutes, not in the app): "
+            f"`python -m train.evaluate.representation_study --only {domain} --checkpoints FOLDER`."
+        )
     protocol = study["protocol"]
     if domain == "mnist":
         labels = st.radio("Training labels", list(LABEL_FRACTIONS), index=2, horizontal=True, key="probe_labels")
@@ -215,6 +217,8 @@ probes_view = st.expander("Linear probes through the depth of each model" + (" a
 if probes_view.open:  # drawn only when opened, like the neighbours: a page switch should not wait for it
     with probes_view:
         if study is None or study.get("domain") != domain:
-            st.info(f"No precomputed probes for {domain}: `python -m train.representation_study --only {domain}`.")
+            st.info(
+                f"No precomputed probes for {domain}: `python -m train.evaluate.representation_study --only {domain}`."
+            )
         else:
             representation_section(study)

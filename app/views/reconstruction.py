@@ -3,10 +3,10 @@ with the visible patches pasted back, and the error on one shared scale, with PS
 
 import streamlit as st
 from cache import reconstructions
-from scene import overview_and_controls
+from overview import overview_and_controls
 from widgets import dae_noise, figure, main_height, start_page, talk_mode
 
-from rfi_models.panels import BOXES_CAPTION, reconstruction_grid, truth_boxes
+from rfi_models.view.panels import BOXES_CAPTION, reconstruction_grid, truth_boxes
 
 selection = start_page("Reconstruction")
 controls = overview_and_controls(selection)

@@ -1,4 +1,4 @@
-"""Analysis behind the app and the results: anomaly and RFI maps, detectors, tiling, explanations, latent spaces.
+"""Analysis behind the app and the results: reconstructions, explanations, latent spaces and representations.
 
 The names of `__all__` are imported from their submodule on first use, so that a program needing only one part (the
 detection CLI needs no Captum and no scikit-learn) does not pay for importing the others.
@@ -9,12 +9,6 @@ from __future__ import annotations
 import importlib
 
 SUBMODULE_OF = {
-    "METHODS": "anomaly",
-    "anomaly_maps": "anomaly",
-    "residuals": "anomaly",
-    "rfi_score": "anomaly",
-    "baseline_scores": "baseline",
-    "Detector": "detector",
     "attention_rollout": "rollout",
     "attribute": "attribution",
     "cls_attention": "rollout",
@@ -28,16 +22,11 @@ SUBMODULE_OF = {
     "sar_colour_variables": "latent",
     "weight_statistics": "latent",
     "reconstruct_all": "reconstruction",
-    "score_tiled": "tiling",
 }
 __all__ = [
-    "METHODS",
-    "Detector",
     "Projection",
-    "anomaly_maps",
     "attention_rollout",
     "attribute",
-    "baseline_scores",
     "cls_attention",
     "cluster_quality",
     "deletion_curve",
@@ -45,11 +34,8 @@ __all__ = [
     "heatmap",
     "map_auc",
     "reconstruct_all",
-    "residuals",
-    "rfi_score",
     "rollout",
     "sar_colour_variables",
-    "score_tiled",
     "weight_statistics",
 ]
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..data.quicklook import valid_pixels
+from ..data.quicklook_scale import valid_pixels
+from ..detection.anomaly import anomaly_maps
 from ..models import Autoencoder
-from .anomaly import anomaly_maps
 
 PROJECTIONS = ("pca", "umap", "tsne")
 REDUCED_DIMS = 50

@@ -18,15 +18,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import atomic_path
-from ..checkpoint import load_checkpoint
+from ..artifacts.atomic import atomic_path
+from ..artifacts.checkpoint import load_checkpoint
+from ..artifacts.manifest import verify_against_manifest
 from ..data import load_mnist_sample, synthetic_sar
 from ..data.synthetic_sar import SPLIT_SEEDS
-from ..manifest import verify_against_manifest
-from ..names import FAMILIES
+from ..names import FAMILIES, MAE_DISPLAY_RATIO, checkpoint_name, latent_maps_name
 from .latent import PROJECTIONS, Projection, extract_latents, sar_colour_variables
-
-MAE_MAP_RATIO = 0.75
 
 
 @dataclass
@@ -51,12 +49,12 @@ class LatentMaps:
 
 @torch.no_grad()
 def reconstruction_errors(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Per-sample MSE [N] of reconstructions (MAE at MAE_MAP_RATIO, seeded by position, over its hidden pixels)."""
+    """Per-sample MSE [N] of reconstructions (MAE at MAE_DISPLAY_RATIO, seeded by position, over its hidden pixels)."""
     errors = []
     scale = np.float32(255) if images.dtype == np.uint8 else np.float32(1)
     for start in range(0, len(images), batch_size):
         x = torch.from_numpy(np.asarray(images[start : start + batch_size], dtype=np.float32) / scale)
-        out = model.reconstruct(x, mask_ratio=MAE_MAP_RATIO, seed=start)
+        out = model.reconstruct(x, mask_ratio=MAE_DISPLAY_RATIO, seed=start)
         errors.append(out.squared_error(x).numpy())
     return np.concatenate(errors)
 
@@ -95,7 +93,7 @@ def precompute_latent_maps(folder: Path, domain: str, mnist_per_class: int = 200
     masks = shared.pop("masks", None)
     arrays = dict(shared)
     for family in FAMILIES:
-        path = Path(folder) / f"{family}_{domain}.safetensors"
+        path = Path(folder) / checkpoint_name(family, domain)
         if not path.exists():
             continue
         model, _ = load_checkpoint(path)
@@ -106,7 +104,7 @@ def precompute_latent_maps(folder: Path, domain: str, mnist_per_class: int = 200
             arrays[f"{family}/mean_anomaly_score"] = found.mean_anomaly_score
         for name, coords in found.coordinates.items():
             arrays[f"{family}/{name}"] = coords
-    out = Path(folder) / f"latents_{domain}.npz"
+    out = Path(folder) / latent_maps_name(domain)
     with atomic_path(out) as temporary:
         np.savez_compressed(temporary, **arrays)
     return out

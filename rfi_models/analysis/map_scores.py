@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.quicklook import valid_pixels
+from ..data.quicklook_scale import valid_pixels
 from ..models import Autoencoder
 from .attribution import ScalarTarget
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..artifacts.atomic import atomic_path
 
 SAMPLE_PATH = Path(__file__).parent / "samples" / "mnist_test.npz"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081

@@ -19,7 +19,7 @@ Per patch, in order:
 7. Quantisation to the fixed -35..5 dB quick-look scale, and no-data (20 % of patches): exact zeros in a
    staircase at one image edge.
 
-Its shortcomings (issue 11) are why `sar_scene` exists: RFI always VH-dominant, perfectly horizontal
+Its shortcomings (issue 11) are why `backgrounds` exists: RFI always VH-dominant, perfectly horizontal
 constant-level rectangles, nothing else horizontal, full-resolution speckle at quick-look seam spacing,
 and a fixed stretch.
 """
@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .quicklook import db_to_quicklook
-from .sar_scene import db_to_power
+from .backgrounds import db_to_power
+from .quicklook_scale import db_to_quicklook
 
 
 def legacy_field(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:

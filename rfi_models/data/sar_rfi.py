@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sar_scene import smooth_line
+from .backgrounds import smooth_line
 
 POLARISATION_CLASSES = ("vh", "equal", "vv")
 POLARISATION_PROBABILITIES = (0.90, 0.10, 0.00)  # real: all 11 boxes VH-only (docs/SAR_REALISM.md)

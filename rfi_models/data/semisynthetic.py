@@ -34,7 +34,7 @@ side, and a range flip reverses the incidence-angle trend. A scene smaller than 
 - BigEarthNet patches (sigma0 dB, 120 x 120 px at 10 m, map geometry) are full-resolution texture, about 1/50
   of a quick-look's pixel size: they serve only where full-resolution speckle is meant, at their own size
   (`sources=("bigearthnet",), size=(120, 120)`), never as quick-look backgrounds. RFI is added in power, and
-  both are mapped to 8 bits with a per-product stretch (`sar_scene.product_stretch`).
+  both are mapped to 8 bits with a per-product stretch (`backgrounds.product_stretch`).
 `masks` is exactly the pixels whose 8-bit value the RFI changed; `visible` those of them where the RFI raised
 VH by at least `sar_rfi.VISIBLE_DB` (the rest are left out of the metrics).
 """
@@ -50,8 +50,8 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from .backgrounds import Swaths, apply_stretch, db_to_power, invert_stretch, product_stretch
 from .sar_rfi import draw_stripes, exact_mask, rfi_power, visible_mask
-from .sar_scene import Swaths, apply_stretch, db_to_power, invert_stretch, product_stretch
 from .synthetic_sar import DEFAULT_RFI_STRENGTH_DB, SAR_SIZE
 
 ENV_VAR = "RFI_MODELS_SENTINEL1"

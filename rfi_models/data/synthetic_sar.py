@@ -13,7 +13,7 @@ Patch i depends only on (seed, i, recipe) and switching RFI off leaves the rest 
 pixel for pixel (the background, speckle, RFI and no-data draw from separate random streams).
 
 Recipes:
-- "quicklook" (default): what a real quick-look shows at about 0.5 km per pixel (`sar_scene`): IW/EW/stripmap
+- "quicklook" (default): what a real quick-look shows at about 0.5 km per pixel (`backgrounds`): IW/EW/stripmap
   sub-swaths, fractal land texture with relief and towns, sea with wind texture, multi-looked speckle
   (ENL 80-400), horizontal structures that are NOT RFI and never in the mask (noise-floor banding per burst,
   bright/dark bursts, stepped take ends, range-aligned coastlines and oceanic fronts), a per-product
@@ -30,9 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .sar_legacy import legacy_patch
-from .sar_rfi import draw_stripes, exact_mask, rfi_power, visible_mask
-from .sar_scene import (
+from .backgrounds import (
     Swaths,
     apply_stretch,
     background_db,
@@ -42,10 +40,12 @@ from .sar_scene import (
     quicklook_speckle,
     stepped_nodata,
 )
+from .sar_legacy import legacy_patch
+from .sar_rfi import draw_stripes, exact_mask, rfi_power, visible_mask
 
 SAR_SIZE = (340, 500)
 DEFAULT_RFI_STRENGTH_DB = (1.0, 25.0)
-RECIPES = ("quicklook", "legacy")
+GENERATOR_RECIPES = ("quicklook", "legacy")
 GENERATOR_VERSION = 6
 # Seeds of the standard synthetic sets; disjoint by purpose (the test set is never trained or tuned on).
 SPLIT_SEEDS = {"train": 1000, "val": 2000, "test": 3000}
@@ -147,8 +147,8 @@ def iter_synthetic_sar_patches(
     low, high = rfi_strength_db
     if not 0 < low <= high:
         raise ValueError(f"rfi_strength_db must be a range (low, high) with 0 < low <= high, got {rfi_strength_db}")
-    if recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+    if recipe not in GENERATOR_RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(GENERATOR_RECIPES)}, got {recipe!r}")
     children = np.random.SeedSequence(seed).spawn(n)
     return (synthetic_patch(child, height, width, rfi_probability, (low, high), recipe) for child in children)
 

@@ -45,7 +45,7 @@ from .limits import (
     InputError,
 )
 from .read import read_image, read_input
-from .scenes import open_scene, release_mapped_pages
+from .whole_scene import open_scene, release_mapped_pages
 
 __all__ = [
     "CHANNELS",

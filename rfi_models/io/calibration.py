@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ..data.quicklook import db_to_quicklook
+from ..data.quicklook_scale import db_to_quicklook
 from .limits import MAX_PIXELS, InputError
 
 BLOCK_PIXELS = 1 << 22  # DN read at a time

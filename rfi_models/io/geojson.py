@@ -1,6 +1,6 @@
 """RFI stripes as GeoJSON: a FeatureCollection with one Polygon feature per stripe, georeferenced when the image is.
 
-The stripes are those of `rfi_models.analysis.stripes` (row0, row1, col0, col1 inclusive, peak and mean score).
+The stripes are those of `rfi_models.detection.stripes` (row0, row1, col0, col1 inclusive, peak and mean score).
 Each feature's properties are the detector's name, the stripe's mean score ("score", the box's score for box AP)
 and peak score, and its rows and columns in pixels; the collection also says the detector, its threshold and the
 image's size.
@@ -21,7 +21,7 @@ row0..row1 and columns col0..col1 span y row0..row1 + 1 and x col0..col1 + 1), o
 corner, y down. An image with an affine transform but no CRS gives the transform's map coordinates. The top-level
 member "coordinate_system" says which of the three a file holds.
 
-Written atomically (`rfi_models.atomic`): a killed run leaves the previous file or none.
+Written atomically (`rfi_models.artifacts.atomic`): a killed run leaves the previous file or none.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_bytes
+from ..artifacts.atomic import write_bytes
 from .info import Georef
 
 EDGE_STEP = 64  # pixels between the points of a box's densified edges

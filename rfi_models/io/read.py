@@ -11,9 +11,9 @@ import numpy as np
 
 from ..names import check_domain
 from .decoders import decode_npy, decode_npz, decode_pil, decode_tiff, grey_unit
+from .digit import to_mnist_digit
 from .info import ReadInfo, Reading
 from .limits import InputError
-from .mnist import to_mnist_digit
 from .product import ZIP_ERRORS, is_safe_zip
 from .quicklook import quicklook_bands, quicklook_info
 from .safe import read_safe

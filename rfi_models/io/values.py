@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.quicklook import db_to_quicklook
+from ..data.quicklook_scale import db_to_quicklook
 from .limits import (
     CHANNELS,
     DB_RANGE,

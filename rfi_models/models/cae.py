@@ -43,7 +43,7 @@ from .bands import InpaintingConfig, band_loss, inpainted, network_input, traini
 from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
-SSIM_WINDOW = 11
+SSIM_LOSS_WINDOW = 11
 
 
 @dataclass
@@ -77,13 +77,7 @@ class ConvAutoencoder(Autoencoder):
     config_class = CAEConfig
     presets: ClassVar[dict[str, CAEConfig]] = {
         "mnist": CAEConfig(**MNIST_INPUT, channels=(32, 64), latent_dim=64, ssim_padding=True),
-        "sar": CAEConfig(
-            **SAR_INPUT,
-            channels=(8, 16, 32, 32, 8),
-            latent_dim=512,
-            ssim_weight=0.0,
-            dropout=0.0,
-        ),
+        "sar": CAEConfig(**SAR_INPUT, channels=(8, 16, 32, 32, 8), latent_dim=512, ssim_weight=0.0, dropout=0.0),
     }
 
     def __init__(self, config: CAEConfig) -> None:
@@ -139,15 +133,8 @@ class ConvAutoencoder(Autoencoder):
     def forward(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x, hidden_rows))
 
-    def reconstruct(
-        self,
-        x: torch.Tensor,
-        *,
-        mask_ratio: float = 0.0,
-        noise_factor: float = 0.0,
-        seed: int = 0,
-        hidden_rows: torch.Tensor | None = None,
-    ) -> Reconstruction:
+    def reconstruct(self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0,
+                    hidden_rows: torch.Tensor | None = None) -> Reconstruction:  # fmt: skip
         """Plain reconstruction; noise_factor is not used. An inpainting CAE fills the bands of hidden_rows [N, H]
         (None = random bands, `seed`, at mask_ratio or else the config's band_ratio) and returns them as the mask."""
         if not self.config.inpaint:
@@ -165,6 +152,6 @@ class ConvAutoencoder(Autoencoder):
     def loss_ssim(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """SSIM of the loss (11 x 11 Gaussian window, data range 1), over padded images when ssim_padding."""
         if self.config.ssim_padding:
-            pad = (SSIM_WINDOW // 2,) * 4
+            pad = (SSIM_LOSS_WINDOW // 2,) * 4
             out, x = F.pad(out, pad, mode="reflect"), F.pad(x, pad, mode="reflect")
-        return ssim(out, x, data_range=1.0, win_size=SSIM_WINDOW)
+        return ssim(out, x, data_range=1.0, win_size=SSIM_LOSS_WINDOW)

@@ -120,15 +120,8 @@ class DenoisingAutoencoder(Autoencoder):
         self.check_input(x)
         return self.encoder(network_input(self, x)).flatten(1)
 
-    def reconstruct(
-        self,
-        x: torch.Tensor,
-        *,
-        mask_ratio: float = 0.0,
-        noise_factor: float = 0.0,
-        seed: int = 0,
-        hidden_rows: torch.Tensor | None = None,
-    ) -> Reconstruction:
+    def reconstruct(self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0,
+                    hidden_rows: torch.Tensor | None = None) -> Reconstruction:  # fmt: skip
         """Denoise x after adding Gaussian noise of `noise_factor` (seeded). An inpainting DAE also fills the bands
         of hidden_rows [N, H] (None = random bands, `seed`, at mask_ratio or else the config's band_ratio) and
         returns them as the mask; mask_ratio is not used otherwise."""

@@ -17,7 +17,6 @@ The sigmoid of the logits is the RFI probability; `rfi_scores` returns it as [B,
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import CheckpointError
+from ..artifacts.errors import CheckpointError
 
 ARCHITECTURE = "segmenter"
-FORMAT_VERSION = 1  # rfi_models.checkpoint's
+FORMAT_VERSION = 1  # rfi_models.artifacts.checkpoint's
 METADATA_KEY = "rfi_models"
 
 
@@ -123,22 +122,14 @@ def parameter_count(model: nn.Module) -> int:
 
 
 def save_segmenter(model: Segmenter, path: str | Path, **info) -> Path:
-    """Write `model` to `path` (.safetensors) in the checkpoint format of `rfi_models.checkpoint` (domain "sar",
-    architecture "segmenter", its config, any JSON-serialisable `info`: inputs, training, metrics), atomically;
+    """Write `model` to `path` (.safetensors) in the checkpoint format of `rfi_models.artifacts.checkpoint` (domain
+    "sar", architecture "segmenter", its config, any JSON-serialisable `info`: inputs, training, metrics), atomically;
     recorded in the folder's manifest when there is one."""
-    from safetensors.torch import save
-
-    from ..atomic import write_bytes
-    from ..manifest import record_in_manifest
+    from ..artifacts.checkpoint import write_weights
 
     document = {"format": FORMAT_VERSION, "architecture": ARCHITECTURE, "config": model.config.to_dict(),
                 "domain": "sar", "normalization": {"input_range": [0.0, 1.0]}, **info}  # fmt: skip
-    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(path, save(tensors, metadata={METADATA_KEY: json.dumps(document)}))
-    record_in_manifest(path)
-    return path
+    return write_weights(model, path, document)
 
 
 def segmenter_from_info(path: Path, info: dict, device: str = "cpu") -> Segmenter:
@@ -156,7 +147,7 @@ def load_segmenter(path: str | Path, device: str = "cpu") -> tuple[Segmenter, di
     too); returns (model in eval mode, info)."""
     from safetensors import SafetensorError, safe_open
 
-    from ..checkpoint import check_weights_fit, checked_info, tensor_shapes
+    from ..artifacts.checkpoint import check_weights_fit, checked_info, tensor_shapes
 
     path = Path(path)
     info, vouched = checked_info(path)

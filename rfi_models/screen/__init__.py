@@ -8,7 +8,7 @@ the same boxes and file as `python -m rfi_models.detect --boxes`: longitude/lati
 georeferenced, else pixels; `rfi_models.io.geojson`), and one row of DIR/summary.parquet and DIR/summary.csv
 (`summary.SCHEMA`).
 
-The detector is chosen as `python -m rfi_models.detect` chooses it (`analysis.detector.choose_detector`):
+The detector is chosen as `python -m rfi_models.detect` chooses it (`detection.detector.choose_detector`):
 --checkpoint (a SAR checkpoint, `baseline` or a no-model control) and --method (error, ssim, rfi, learned),
 by default the default detector recorded by the evaluation in the checkpoints folder.
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..analysis.detector import add_detector_arguments
-from ..analysis.tiling import RowBlender
-from ..atomic import remove_stale_partials
-from ..checkpoint import CheckpointError
+from ..artifacts.atomic import remove_stale_partials
+from ..artifacts.checkpoint import CheckpointError
+from ..detection.detector import add_detector_arguments
+from ..detection.tiling import RowBlender
 from ..io import InputError
 from ..runtime import keep_large_blocks
 from . import work
@@ -48,7 +48,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def resolve_detector(args: argparse.Namespace) -> DetectorSpec:
     """Load the detector once here to check it and to fix its threshold (calibrated once, not on every worker)."""
-    from ..analysis.detector import NO_MODEL_SOURCES, Detector, choose_detector, choose_engine
+    from ..detection.detector import NO_MODEL_SOURCES, Detector, choose_detector, choose_engine
     from ..names import checkpoints_dir
 
     source, method = choose_detector(args.checkpoint, args.method)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv
 import pyarrow.parquet as pq
 
-from ..atomic import write_bytes
+from ..artifacts.atomic import write_bytes
 from .inputs import SceneInput
 
 SCHEMA = pa.schema([
@@ -29,7 +29,7 @@ SCHEMA = pa.schema([
     ("engine", pa.string()),  # what ran the model: torch or onnx (empty for the no-model sources)
     ("threshold", pa.float64()),
     ("flagged_share", pa.float64()),  # share of pixels at or above the threshold
-    ("stripes", pa.int64()),  # number of stripes (rfi_models.analysis.stripes: the boxes detect --boxes writes)
+    ("stripes", pa.int64()),  # number of stripes (rfi_models.detection.stripes: the boxes detect --boxes writes)
     ("stripe_list", pa.string()),  # JSON: the strongest stripes, row0/row1/col0/col1 (inclusive) and peak score
     ("processor_rfi", pa.string()),  # the product's own RFI annotation, when it has one
     ("georeferenced", pa.bool_()),

@@ -19,10 +19,10 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from ..analysis.onnx_engine import EXPORT_ENGINES
-from ..analysis.stripes import StripeFinder
-from ..analysis.tiling import Band, RowBlender, band_tops, count_tiles, score_band
-from ..atomic import atomic_path
+from ..artifacts.atomic import atomic_path
+from ..detection.onnx_engine import EXPORT_ENGINES
+from ..detection.stripes import StripeFinder
+from ..detection.tiling import Band, RowBlender, band_tops, count_tiles, score_band
 from ..io import Georef, open_scene, read_input, release_mapped_pages
 from ..io.geojson import stripes_text
 from ..io.georef import profile, scene_georef, suppressed_georef_warning, write_raster
@@ -55,7 +55,7 @@ class DetectorSpec:
 def detector_for(spec: DetectorSpec):
     """The detector of `spec`, built once per worker process (with this process's CPU settings); a worker of the
     ONNX engine never imports torch (its sessions run on one thread each, `onnx_engine.SESSION_THREADS`)."""
-    from ..analysis.detector import Detector
+    from ..detection.detector import Detector
 
     keep_large_blocks()
     if spec.engine not in EXPORT_ENGINES:
