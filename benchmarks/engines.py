@@ -19,8 +19,9 @@ SCENE_SHAPE = (1024, 2048)
 ENGINES = ("torch", "onnx", "openvino")
 
 
-def engine_tiles_per_s(engine: str, threads: int, repeats: int) -> float:
-    """Median tiles/s of `engine` on `threads` threads, scoring SCENE_SHAPE with the default detector."""
+def engine_tiles_per_s(engine: str, threads: int, repeats: int, shape: tuple[int, int] = SCENE_SHAPE) -> float:
+    """Median tiles/s of `engine` on `threads` threads, scoring a synthetic scene of `shape` with the default
+    detector."""
     code = f"""
 import json, statistics, time
 import numpy as np
@@ -29,7 +30,7 @@ from rfi_models.detection.detector import Detector, choose_detector
 from rfi_models.detection.tiling import count_tiles, score_tiled
 source, method = choose_detector()
 detector = Detector.create(source, method, engine={engine!r}, precision="float32")
-images, _ = synthetic_sar(1, *{SCENE_SHAPE!r}, seed=0, rfi_probability=0.5)
+images, _ = synthetic_sar(1, *{tuple(shape)!r}, seed=0, rfi_probability=0.5)
 image = images[0]
 run = lambda: score_tiled(detector.score_batch, image, detector.tile, threads={threads})
 run()

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import interactive, page_switch, placement, scene_detection, screening
+from benchmarks import compute_limit, engines, interactive, page_switch, placement, scene_detection, screening
 from benchmarks.__main__ import RESULTS, TARGETS, Target, table
 from rfi_models.data import load_mnist_sample
+from rfi_models.detection.detector import choose_detector
 from rfi_models.names import FAMILIES
 
 
@@ -44,6 +45,29 @@ def test_screening_with_one_and_two_workers():
     run = screening.screening_benchmark(scenes=2, size=400)
     assert run["scenes"] == 2 and run["seconds_1_workers"] > 0 and run["seconds_2_workers"] > 0
     assert run["speedup"] == run["seconds_1_workers"] / run["seconds_2_workers"]
+
+
+def test_the_compute_limit_counts_the_default_detectors_tiles():
+    checkpoint = Path(choose_detector()[0])
+    per_tile, tile = compute_limit.gflop_per_tile(checkpoint)
+    one = compute_limit.compute_limit(checkpoint, [tile])  # exactly one tile
+    assert per_tile > 0.1 and one["tiles"] == 1 and one["matmul_gflop_per_s"] > 0
+    assert one["gflop_per_mpx"] == pytest.approx(per_tile / (tile[0] * tile[1] / 1e6))
+    assert one["limit_seconds"] == pytest.approx(per_tile / one["matmul_gflop_per_s"])
+    taller = compute_limit.compute_limit(checkpoint, [(tile[0] + 2, tile[1])])  # 2 rows more: a second row of tiles
+    assert taller["tiles"] == 2 and taller["gflop_per_mpx"] > one["gflop_per_mpx"]
+
+
+def test_an_engine_scores_tiles_on_one_and_two_threads():
+    assert engines.engine_tiles_per_s("onnx", 2, repeats=1, shape=(400, 600)) > 0
+
+
+@pytest.mark.slow  # a Dask LocalCluster
+def test_the_quicklook_archive_screens_copies_of_the_shipped_quicklooks():
+    run = screening.quicklook_archive_benchmark(files=3, workers=1)
+    assert run["files"] == 3 and run["quicklooks_per_s"] == pytest.approx(3 / run["seconds_after_load"])
+    assert 0 < run["seconds_after_load"] < run["wall_s"] and run["startup_s"] > 0
+    assert len(screening.quicklook_shapes(9)) == 9
 
 
 def test_the_two_process_ceiling_times_the_same_work_in_one_and_two_processes():

@@ -27,7 +27,6 @@ from rfi_models.detection.onnx_engine import (
     onnx_path,
     onnx_residual_fn,
 )
-from rfi_models.detection.onnx_export import check_folder, export_folder
 from rfi_models.detection.residual_scores import score_residual
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +42,8 @@ def real_tile(tile: tuple[int, int]) -> np.ndarray:
 
 
 def test_shipped_exports_are_current():
+    from rfi_models.detection.onnx_export import check_folder  # imports torch: not at the top (see torch_imported)
+
     assert check_folder(CHECKPOINTS) == []
 
 
@@ -86,6 +87,8 @@ def run_detect(tmp_path: Path, checkpoint: Path, engine: str, capsys) -> tuple[i
 
 
 def test_a_stale_export_is_refused_with_a_message(tmp_path, capsys):
+    from rfi_models.detection.onnx_export import export_folder
+
     checkpoint = copy_model(tmp_path)
     shutil.copy(CHECKPOINTS / "cae_sar.safetensors", checkpoint)  # another model under the exported one's name
     with pytest.raises(CheckpointError, match=r"is stale.*--export"):
@@ -176,6 +179,7 @@ def test_scoring_with_onnx_does_not_import_torch(tmp_path):
 
 
 def torch_imported() -> bool:
+    """Run on a Dask worker, which imports this module to find the function: so the module imports no torch."""
     return "torch" in sys.modules
 
 
