@@ -153,8 +153,9 @@ def draw_sidebar() -> Selection:
                       help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
     ratio = query_default("mask", float, MAE_DISPLAY_RATIO, 0.0, 0.95)
     mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, ratio, 0.05, key="mask_ratio")
-    if "mae" in checkpoints and (note := mask_ratio_note(checkpoints["mae"], mask_ratio)):
-        bar.caption(note)
+    for which, mae in (("", checkpoints.get("mae")), ("Second MAE: ", second_mae)):
+        if mae is not None and (note := mask_ratio_note(mae, mask_ratio)):
+            bar.caption(which + note)
     url_seed = query_default("seed", int, 0, 0, MAX_SEED)
     seed = int(bar.number_input("Mask / noise seed", 0, MAX_SEED, url_seed, key="seed"))
     st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})
@@ -164,15 +165,15 @@ def draw_sidebar() -> Selection:
 
 def draw_second_mae(domain: str, maes: list[Path], selected: Path) -> Path | None:
     """SAR, with more than one MAE checkpoint: a "Second MAE" shown beside the chosen one, kept in the URL (mae2);
-    by default one trained with another masking, or "none"."""
+    by default one trained with another masking when there is one; "none" shows the chosen MAE alone."""
     others = [path for path in maes if path.name != selected.name]
     if domain != "sar" or not others:
         st.query_params.pop("mae2", None)
         return None
     names = ["none", *(path.name for path in others)]
-    default = second_mae_default(selected, others)
-    wanted = query_default("mae2", str, default.name if default else "none")
-    name = st.sidebar.selectbox("Second MAE", names, index=names.index(wanted) if wanted in names else 0,
+    default = second_mae_default(selected, others).name
+    wanted = query_default("mae2", str, default)
+    name = st.sidebar.selectbox("Second MAE", names, index=names.index(wanted if wanted in names else default),
                                 key=f"sar_mae2_{selected.name}",
                                 help="shown beside the chosen MAE on Explain and RFI detection, each named by "
                                 "the masking it was trained with")  # fmt: skip

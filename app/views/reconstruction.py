@@ -35,14 +35,14 @@ with controls:
 
 
 def masking_caption() -> str:
-    """The MAE's masking for the caption: the scheme, the share it really hides, and the training's when they differ."""
+    """The MAE's masking for the caption: the scheme, the share it really hides and the training's when they differ."""
     if scheme is None:
         return ""
     hidden = selection.models["mae"].effective_mask_ratio(selection.mask_ratio, scheme)
     trained = trained_scheme(mae)
-    share = f" ({hidden:.2f} of the image)" if abs(hidden - selection.mask_ratio) > 1e-9 else ""
+    share = [f"{hidden:.2f} of the image"] if abs(hidden - selection.mask_ratio) > 1e-9 else []
     training = f", trained on {MASKING_CHOICES[trained]}" if trained != scheme else ""
-    return f", hiding {MASKING_CHOICES[scheme]}{share}{training}"
+    return f", hiding {MASKING_CHOICES[scheme]} ({', '.join([*share, 'grey'])}){training}"
 
 
 st.caption(

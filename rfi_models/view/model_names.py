@@ -59,8 +59,8 @@ def labelled_checkpoints(checkpoints: dict[str, Path], domain: str, second_mae: 
     return labelled
 
 
-def second_mae_default(selected: Path, others: list[Path]) -> Path | None:
-    """The second MAE a SAR page shows by default: the first of `others` trained with another masking than the
-    `selected` one, else the first of them (None without others)."""
+def second_mae_default(selected: Path, others: list[Path]) -> Path:
+    """The second MAE a SAR page shows by default: the first of `others` (at least one) trained with another
+    masking than the `selected` one, else the first of them."""
     scheme = trained_scheme(selected)
-    return next((path for path in others if trained_scheme(path) != scheme), others[0] if others else None)
+    return next((path for path in others if trained_scheme(path) != scheme), others[0])

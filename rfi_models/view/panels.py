@@ -264,13 +264,19 @@ def with_boxes(rows: list[list[Panel | None]], boxes: tuple[Boxes, ...]) -> list
     return rows
 
 
+def seen(view, channel: int) -> np.ndarray:
+    """What a model saw of `channel` on the 8-bit scale, NaN (drawn grey) where its mask hid the image."""
+    picture = view.model_input[channel] * np.float32(255)
+    return picture if view.mask is None else np.where(view.mask, np.nan, picture)
+
+
 def reconstruction_grid(
     image: np.ndarray, views: list, channel: int, *, height: int, talk: bool = False, boxes: tuple[Boxes, ...] = ()
 ) -> go.Figure:
-    """Models as rows (`analysis.ModelReconstruction`s): the original (first row), what the model saw, its
-    reconstruction, reconstruction + visible (models with a mask), and the absolute error on one scale shared
-    by all rows; PSNR/SSIM beside each row. Images show `channel` of [C, H, W]; the error is over all channels.
-    `boxes` (the truth boxes, when known) are drawn on every panel."""
+    """Models as rows (`analysis.ModelReconstruction`s): the original (first row), what the model saw (its hidden
+    pixels grey: random patches or whole bands), its reconstruction, reconstruction + visible (models with a mask),
+    and the absolute error on one scale shared by all rows; PSNR/SSIM beside each row. Images show `channel` of
+    [C, H, W]; the error is over all channels. `boxes` (the truth boxes, when known) are drawn on every panel."""
     masked = any(view.mask is not None for view in views)
     titles = ["original", "what the<br>model saw", "reconstruction", *(["reconstruction<br>+ visible"] * masked),
               "absolute<br>error"]  # fmt: skip
@@ -279,7 +285,7 @@ def reconstruction_grid(
     rows = []
     for number, view in enumerate(views):
         cells = [Panel(image[channel] * 255, "image", "original") if number == 0 else None,
-                 Panel(view.model_input[channel] * 255, "image", SEEN.get(family_of(view.family), "input")),
+                 Panel(seen(view, channel), "image", SEEN.get(family_of(view.family), "input")),
                  Panel(view.reconstruction[channel] * 255, "image", "reconstruction")]  # fmt: skip
         if masked:
             cells.append(
