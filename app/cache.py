@@ -24,6 +24,7 @@ from rfi_models.detection.detector import Detector, recorded_baseline_threshold
 from rfi_models.detection.stripes import find_stripes
 from rfi_models.names import checkpoint_name, latent_maps_name
 from rfi_models.view.gallery import CurrentImage, uploaded_image
+from rfi_models.view.model_names import display_name
 from rfi_models.view.representation_view import read_representation, representation_file
 from rfi_models.view.viz import training_curves, weight_histograms
 from rfi_models.view.window import Window, baseline_window
@@ -49,9 +50,10 @@ def default_window(digest: str, size: tuple[int, int], _image: np.ndarray) -> Wi
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def reconstructions(checkpoints: tuple[str, ...], image: np.ndarray, mask_ratio: float, seed: int, noise: float,
-                    _models) -> list:  # fmt: skip
-    """Every model's reconstruction of `image` (`analysis.reconstruct_all`), once per input and setting."""
-    return reconstruct_all(_models, image, mask_ratio, seed, noise)
+                    _models, mask_scheme: str | None = None) -> list:  # fmt: skip
+    """Every model's reconstruction of `image` (`analysis.reconstruct_all`), once per input and setting; the MAE
+    hides `mask_scheme` ("random" patches or "rows" of patches; None: the scheme it was trained with)."""
+    return reconstruct_all(_models, image, mask_ratio, seed, noise, mask_scheme)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -120,13 +122,14 @@ def detection_rows(detectors: tuple[tuple[str, tuple, float], ...], image: np.nd
                    boxes: tuple, ignore_boxes: tuple, _scores: dict) -> tuple[list, dict]:  # fmt: skip
     """Summary rows (`detection.agreement.detection_summary`) of (name, score key, threshold) detectors and each
     detector's stripes (`detection.stripes.find_stripes`), once per image and thresholds: the metrics against the
-    truth take a fraction of a second per detector. Each row counts its stripes and, when there are truth boxes,
-    scores them (`detection.agreement.box_summary`)."""
+    truth take a fraction of a second per detector. Rows name detectors by `view.model_names.display_name`. Each
+    row counts its stripes and, when there are truth boxes, scores them (`detection.agreement.box_summary`)."""
     rows, stripes = [], {}
     valid = valid_pixels(image)
     for name, _, threshold in detectors:
         stripes[name] = find_stripes(_scores[name], threshold, valid)
         row = detection_summary(name, _scores[name], threshold, image, truth, ignore) | {"stripes": len(stripes[name])}
+        row["detector"] = display_name(name)  # a SAR MAE by its masking: "MAE · rows"
         rows.append(row | (box_summary(stripes[name], boxes, ignore_boxes) if boxes else {}))
     return rows, stripes
 

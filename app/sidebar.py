@@ -1,9 +1,9 @@
 """The shared sidebar: domain, checkpoints, image source, window, mask ratio and seed, kept across pages and in the URL.
 
-Query parameters hold the page state (domain, checkpoints, image, window, mask ratio, seed), so a copied URL
-restores the view. Only checkpoint files listed in the checkpoints folder can be chosen. SAR images of any size
-are accepted: `Selection.scene` is the whole image (the RFI detection page scores it), `Selection.current` the
-movable window of the models' input size over it (the pages that run the models take it).
+Query parameters hold the page state (domain, checkpoints and SAR's second MAE, image, window, mask ratio, seed), so
+a copied URL restores the view. Only checkpoint files listed in the checkpoints folder can be chosen. SAR images of
+any size are accepted: `Selection.scene` is the whole image (the RFI detection page scores it), `Selection.current`
+the movable window of the models' input size over it (the pages that run the models take it).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from rfi_models.view.gallery import (
     short_name,
     windowed,
 )
+from rfi_models.view.model_names import display_name, labelled_checkpoints, model_key, second_mae_default
 from rfi_models.view.window import Window, place_window
 
 
@@ -75,11 +76,31 @@ class Selection:
     problems: list[str] = field(default_factory=list)  # unreadable checkpoints, bad uploads
     scene: CurrentImage | None = None  # the whole image, any size
     window: Window | None = None  # where `current` is in `scene`, when it is a window
+    second_mae: Path | None = None  # SAR: another MAE shown beside the chosen one (Explain, RFI detection)
 
     @cached_property
     def models(self) -> dict:
         """family -> loaded model, for the same families as `checkpoints`; loaded on first use."""
         return loaded_models(self.checkpoints)
+
+    @cached_property
+    def labelled(self) -> dict[str, Path]:
+        """Model key -> checkpoint path (`view.model_names`): every family's, a SAR MAE named by its masking, and
+        the second MAE beside the first."""
+        return labelled_checkpoints(self.checkpoints, self.domain, self.second_mae)
+
+    @cached_property
+    def labelled_models(self) -> dict:
+        """Model key -> loaded model, for the same keys as `labelled`; loaded on first use."""
+        return loaded_models(self.labelled)
+
+    def key(self, family: str) -> str:
+        """The model key of the family's chosen checkpoint ("mae · rows" for a SAR MAE trained hiding rows)."""
+        return model_key(family, self.domain, self.checkpoints[family])
+
+    def label(self, family: str) -> str:
+        """How a page names the family's chosen model ("MAE · rows")."""
+        return display_name(self.key(family))
 
 
 def query_default(key: str, cast, default, low=None, high=None):
@@ -101,7 +122,7 @@ def draw_sidebar() -> Selection:
                        format_func=str.upper, horizontal=True, key="domain")  # fmt: skip
     folder = checkpoints_folder()
     grouped, problems = checkpoints_by_family(folder, domain)
-    checkpoints = {}
+    checkpoints, second_mae = {}, None
     for family in FAMILIES:
         names = [p.name for p in grouped[family]]
         if not names:
@@ -110,6 +131,10 @@ def draw_sidebar() -> Selection:
         name = bar.selectbox(f"{family.upper()} checkpoint", names, index=names.index(wanted) if wanted in names else 0,
                              key=f"{domain}_{family}")  # fmt: skip
         checkpoints[family] = folder / name
+        if family == "mae":
+            second_mae = draw_second_mae(domain, grouped["mae"], checkpoints["mae"])
+    if "mae" not in checkpoints:
+        st.query_params.pop("mae2", None)
 
     sources = [s for s in SOURCES[domain] if s not in (REAL, SEMI) or real_scenes()]
     wanted_source = query_default("source", str, "gallery")
@@ -128,13 +153,32 @@ def draw_sidebar() -> Selection:
                       help="Large fonts and figures, a clean layout: for presenting")  # fmt: skip
     ratio = query_default("mask", float, MAE_DISPLAY_RATIO, 0.0, 0.95)
     mask_ratio = bar.slider("Mask ratio (MAE)", 0.0, 0.95, ratio, 0.05, key="mask_ratio")
-    if "mae" in checkpoints and (note := mask_ratio_note(checkpoints["mae"], mask_ratio)):
-        bar.caption(note)
+    for which, mae in (("", checkpoints.get("mae")), ("Second MAE: ", second_mae)):
+        if mae is not None and (note := mask_ratio_note(mae, mask_ratio)):
+            bar.caption(which + note)
     url_seed = query_default("seed", int, 0, 0, MAX_SEED)
     seed = int(bar.number_input("Mask / noise seed", 0, MAX_SEED, url_seed, key="seed"))
     st.query_params.update({"domain": domain, "mask": mask_ratio, "seed": seed, "source": source, "talk": int(talk)})
     st.query_params.update({family: path.name for family, path in checkpoints.items()})
-    return Selection(domain, checkpoints, current, mask_ratio, seed, problems, scene, window)
+    return Selection(domain, checkpoints, current, mask_ratio, seed, problems, scene, window, second_mae)
+
+
+def draw_second_mae(domain: str, maes: list[Path], selected: Path) -> Path | None:
+    """SAR, with more than one MAE checkpoint: a "Second MAE" shown beside the chosen one, kept in the URL (mae2);
+    by default one trained with another masking when there is one; "none" shows the chosen MAE alone."""
+    others = [path for path in maes if path.name != selected.name]
+    if domain != "sar" or not others:
+        st.query_params.pop("mae2", None)
+        return None
+    names = ["none", *(path.name for path in others)]
+    default = second_mae_default(selected, others).name
+    wanted = query_default("mae2", str, default)
+    name = st.sidebar.selectbox("Second MAE", names, index=names.index(wanted if wanted in names else default),
+                                key=f"sar_mae2_{selected.name}",
+                                help="shown beside the chosen MAE on Explain and RFI detection, each named by "
+                                "the masking it was trained with")  # fmt: skip
+    st.query_params["mae2"] = name
+    return None if name == "none" else selected.parent / name
 
 
 def image_of_source(source: str, domain: str, problems: list[str]) -> CurrentImage | None:

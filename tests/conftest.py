@@ -81,6 +81,19 @@ def sar_checkpoints(checkpoints):
     return checkpoints
 
 
+@pytest.fixture
+def two_sar_maes(sar_checkpoints):
+    """The tiny SAR checkpoints and a second tiny SAR MAE trained hiding rows (`mae_rows_sar`), with thresholds."""
+    model = rfi_models.create_model("mae", "sar", **TINY["mae"], mask_scheme="rows")
+    path = sar_checkpoints / "mae_rows_sar.safetensors"
+    rfi_models.save_checkpoint(model, path, domain="sar")
+    calibration = json.loads((sar_checkpoints / CALIBRATION_FILE).read_text())
+    for method in ("rfi", "error", "ssim"):
+        calibration["detectors"][f"mae_rows_sar/{method}"] = {"threshold": 0.01, "checkpoint_sha256": file_sha256(path)}
+    (sar_checkpoints / CALIBRATION_FILE).write_text(json.dumps(calibration))
+    return sar_checkpoints
+
+
 def start(page: str | None = None) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120).run()
     if page:

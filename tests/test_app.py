@@ -172,7 +172,8 @@ def test_detection_page_scores_a_generated_patch_and_an_uploaded_scene(sar_check
     app.switch_page("views/detection.py").run()
     assert not app.exception and not app.error
     summary = app.dataframe[0].value
-    detectors = ["BASELINE", "MAE", "CAE", "DAE", "CONTROL-INPUT", "CONTROL-MEDIAN", "CONTROL-BAND"]  # beside no model
+    detectors = ["BASELINE", "MAE · random patches", "CAE", "DAE",  # a SAR MAE named by its masking
+                 "CONTROL-INPUT", "CONTROL-MEDIAN", "CONTROL-BAND"]  # fmt: skip  # beside no model
     assert list(summary["detector"]) == detectors
     assert summary["roc_auc"].between(0, 1).all()
     grid = grid_texts(plotly_specs(app)[0])

@@ -1,5 +1,6 @@
 """RFI detection: every detector's mask (or score) over VH in one grid with the true RFI outlined, thresholds in
-one row, downloads in one menu, how many detectors flag each pixel, and the numbers against the truth."""
+one row, downloads in one menu, how many detectors flag each pixel, and the numbers against the truth. The MAEs
+(the sidebar's and its second one) sit side by side, each named by the masking it was trained with."""
 
 import threading
 
@@ -19,6 +20,7 @@ from rfi_models.detection.detector import DETECTOR_METHODS, NO_MODEL_SOURCES, de
 from rfi_models.detection.tiling import count_tiles
 from rfi_models.io import geotiff_bytes
 from rfi_models.view.export import FORMATS, file_bytes
+from rfi_models.view.model_names import display_name, file_label
 from rfi_models.view.panels import BOXES_CAPTION, DISPLAY_SIDE, MAX_STRIPES_DRAWN, detection_grid, truth_boxes
 from rfi_models.view.viz import display_stride
 
@@ -37,8 +39,8 @@ georef = scene.info.georef if scene.info else None
 controls = controls_area()
 with controls:
     detectors_column, method_column, show_column, menu_column = st.columns([3.4, 1, 1, 0.9])
-    names = ["baseline", *selection.models, *CONTROLS]  # the controls score a residual without any model
-    chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=str.upper, key="detectors",
+    names = ["baseline", *selection.labelled, *CONTROLS]  # the controls score a residual without any model
+    chosen = detectors_column.multiselect("Detectors", names, default=names, format_func=display_name, key="detectors",
                                           help="control-input: the residual is the input itself; control-median: "
                                           "the input minus its per-patch median; no model in either")  # fmt: skip
     ssim_window = " x ".join(map(str, SSIM_SCORE_WINDOW))
@@ -62,7 +64,7 @@ def mask_bytes(mask: np.ndarray, fmt: str) -> bytes:
     return geotiff_bytes(mask, georef) if fmt == "tif" else file_bytes(mask, fmt)
 
 
-score_keys = {name: (name if name in NO_MODEL_SOURCES else str(selection.checkpoints[name]), method) for name in chosen}
+score_keys = {name: (name if name in NO_MODEL_SOURCES else str(selection.labelled[name]), method) for name in chosen}
 
 
 def scores_of(name: str):
@@ -71,16 +73,16 @@ def scores_of(name: str):
     try:
         found = detector(source, "" if name == "baseline" else method, str(checkpoints_folder()))
     except CheckpointError as err:  # e.g. no learned classifier recorded for a checkpoint the evaluation never saw
-        st.warning(f"{name.upper()} is left out: {err}")
+        st.warning(f"{display_name(name)} is left out: {err}")
         return None
     tiles = count_tiles(image.shape[1:], found.tile)
-    bar = st.progress(0.0, text=f"{name.upper()}: scoring {tiles} tiles") if tiles > 1 else None
+    bar = st.progress(0.0, text=f"{display_name(name)}: scoring {tiles} tiles") if tiles > 1 else None
     done, run = [0], get_script_run_ctx()
 
     def advance(n: int) -> None:  # called from the tiling's worker thread: it draws into this page's run
         add_script_run_ctx(threading.current_thread(), run)
         done[0] += n
-        bar.progress(min(done[0] / tiles, 1.0), text=f"{name.upper()}: {done[0]} / {tiles} tiles")
+        bar.progress(min(done[0] / tiles, 1.0), text=f"{display_name(name)}: {done[0]} / {tiles} tiles")
 
     scores = session_scores(found, score_keys[name], image, advance if bar else None)
     if bar:
@@ -94,17 +96,18 @@ if not found_scores:
 thresholds = {}
 for column, (name, (found, scores)) in zip(controls.columns(len(found_scores)), found_scores.items(), strict=True):
     top = float(max(np.percentile(scores, 99.9), 2 * found.threshold, 1e-6))
-    thresholds[name] = column.slider(f"{name.upper()} threshold", 0.0, top, float(min(found.threshold, top)),
+    thresholds[name] = column.slider(f"{display_name(name)} threshold", 0.0, top, float(min(found.threshold, top)),
                                      top / 400, format="%.4g", key=f"threshold_{name}_{method}",
                                      help=f"calibrated default {found.threshold:.4g}")  # fmt: skip
 masks = {name: scores >= thresholds[name] for name, (_, scores) in found_scores.items()}
 with downloads:
     for name, (_, scores) in found_scores.items():
         for fmt in FORMATS:
-            st.download_button(f"{name.upper()} mask .{fmt}", lambda m=masks[name], f=fmt: mask_bytes(m, f),
-                               f"rfi_mask_{name}.{fmt}", key=f"mask_{name}_{fmt}", width="stretch")  # fmt: skip
-        st.download_button(f"{name.upper()} scores .npy", lambda s=scores: file_bytes(s, "npy"),
-                           f"rfi_scores_{name}.npy", key=f"scores_{name}", width="stretch")  # fmt: skip
+            st.download_button(f"{display_name(name)} mask .{fmt}", lambda m=masks[name], f=fmt: mask_bytes(m, f),
+                               f"rfi_mask_{file_label(name)}.{fmt}", key=f"mask_{name}_{fmt}",
+                               width="stretch")  # fmt: skip
+        st.download_button(f"{display_name(name)} scores .npy", lambda s=scores: file_bytes(s, "npy"),
+                           f"rfi_scores_{file_label(name)}.npy", key=f"scores_{name}", width="stretch")  # fmt: skip
 
 height, width = image.shape[1:]
 stride = display_stride(image.shape, DISPLAY_SIDE)
@@ -138,5 +141,6 @@ if truth is not None and not truth.any():
     summary.caption("This image has no RFI: ROC-AUC and precision are undefined; every flagged pixel is a false alarm.")
 agreement.markdown("**Agreement** (IoU of the masks)")
 iou = pairwise_iou(masks)
-agreement.dataframe([{"detector": a.upper(), **{b.upper(): v for b, v in row.items()}} for a, row in iou.items()],
+agreement.dataframe([{"detector": display_name(a), **{display_name(b): v for b, v in row.items()}}
+                     for a, row in iou.items()],
                     hide_index=True)  # fmt: skip

@@ -1,5 +1,6 @@
 """Explain: models as rows, the MAE's attention rollout and CLS attention then each model's Captum attribution on
-one relative scale, the maps compared by numbers beside them, and deletion curves below."""
+one relative scale, the maps compared by numbers beside them, and deletion curves below. In SAR, a second MAE
+(the sidebar's) sits beside the first, each named by the masking it was trained with."""
 
 import numpy as np
 import streamlit as st
@@ -45,12 +46,13 @@ settings = ExplainSettings(
     fusion, discard, int(block), int(head), method, target, region, selection.mask_ratio, selection.seed
 )
 with st.spinner("Computing explanations…"):
-    paths = tuple(str(p) for p in selection.checkpoints.values())
-    result = explanations(paths, image, selection.current.truth, settings, selection.models)
+    paths = tuple(str(p) for p in selection.labelled.values())
+    result = explanations(paths, image, selection.current.truth, settings, selection.labelled_models)
 
 st.caption(
-    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f}, hidden patches grey · maps relative "
-    f"to their 99.5th percentile"
+    f"{selection.current.label} · MAE mask ratio {selection.mask_ratio:.2f}, hidden patches grey"
+    + (", each MAE hiding what it was trained on: random patches or rows of patches" if domain == "sar" else "")
+    + " · maps relative to their 99.5th percentile"
     + (" · image: VH" if domain == "sar" else "")
     + (BOXES_CAPTION if selection.current.has_boxes else "")
 )

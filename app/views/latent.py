@@ -71,7 +71,7 @@ with controls:
 
     colour_by = colour_column.selectbox("Colour by", colour_options(maps), key="colour_by")
     # One large map first (a page switch stays quick); add the others for linked maps side by side.
-    shown = models_column.multiselect("Models", families, default=families[:1], format_func=str.upper,
+    shown = models_column.multiselect("Models", families, default=families[:1], format_func=selection.label,
                                       key="latent_models")  # fmt: skip
     k = k_column.slider("Neighbours of the current image", 1, 20, 5, key="neighbours_k")
 if not shown:
@@ -89,16 +89,21 @@ if selection.current is not None:
 title, talk, height = f"{method.upper()} {dims}-D", talk_mode(), main_height()
 
 
+def named(by_family: dict) -> dict:
+    """The same values keyed by model key: the figure names a SAR MAE by its masking."""
+    return {selection.key(family): value for family, value in by_family.items()}
+
+
 def maps_figure():
     if colour_by == "model":
         shared, stars = standardised(coords, placed)
-        return latent_figure(shared, hover, placed=stars, title=f"{title}, models overlaid (standardised)",
-                             talk=talk, height=height)  # fmt: skip
-    values = {f: colour_values(maps, f, colour_by)[0] for f in shown}
-    rings = {f: nearest[f] for f in shown if f in nearest}
-    return latent_figure(coords, hover, colours=values, colour_name=colour_by, placed=placed, neighbours=rings,
-                         categorical=colour_values(maps, shown[0], colour_by)[1], title=title, talk=talk,
-                         height=height)  # fmt: skip
+        return latent_figure(named(shared), hover, placed=named(stars), talk=talk, height=height,
+                             title=f"{title}, models overlaid (standardised)")  # fmt: skip
+    values = named({f: colour_values(maps, f, colour_by)[0] for f in shown})
+    rings = named({f: nearest[f] for f in shown if f in nearest})
+    return latent_figure(named(coords), hover, colours=values, colour_name=colour_by, placed=named(placed),
+                         neighbours=rings, categorical=colour_values(maps, shown[0], colour_by)[1], title=title,
+                         talk=talk, height=height)  # fmt: skip
 
 
 current = digest(selection.current.image) if selection.current is not None else ""
@@ -113,7 +118,7 @@ def sample_views(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """(caption, picture) of an image and of every shown model's reconstruction of it."""
     views = reconstructions(tuple(str(selection.checkpoints[f]) for f in shown), image, selection.mask_ratio,
                             selection.seed, dae_noise(selection), {f: selection.models[f] for f in shown})  # fmt: skip
-    return [("image", thumbnail(image))] + [(view.family.upper(), thumbnail(view.reconstruction)) for view in views]
+    return [("image", thumbnail(image))] + [(selection.label(v.family), thumbnail(v.reconstruction)) for v in views]
 
 
 with sample_column:
@@ -134,7 +139,7 @@ if selection.current is not None:
                 panels = [("current", thumbnail(selection.current.image))]
                 panels += [(f"#{maps.index[row]}", thumbnail(gallery_image(domain, int(maps.index[row])).image))
                            for row in nearest[family]]  # fmt: skip
-                st.markdown(f"**{family.upper()}**")
+                st.markdown(f"**{selection.label(family)}**")
                 image_strip_row(panels, f"neighbours_{family}")
 
 if len(selected_rows) > 1:
@@ -146,7 +151,7 @@ if len(selected_rows) > 1:
                     "selection_originals")  # fmt: skip
     views = [sample_views(g.image)[1:] for g in images]  # [image][model]
     for position, family in enumerate(shown):
-        st.markdown(f"**{family.upper()} reconstructions**")
+        st.markdown(f"**{selection.label(family)} reconstructions**")
         pictures = [(f"#{maps.index[r]}", per_model[position][1]) for r, per_model in zip(rows, views, strict=False)]
         image_strip_row(pictures, f"selection_{family}")
 
@@ -155,7 +160,7 @@ quality = {f: cluster_table(checkpoints, domain, folder, f, method, dims, params
 st.table(
     [
         {
-            "model": family.upper(),
+            "model": selection.label(family),
             "silhouette (latent)": q["silhouette_latent"],
             "silhouette (map)": q["silhouette_projection"],
             f"kNN accuracy (k={KNN_NEIGHBOURS})": q["knn_accuracy"],

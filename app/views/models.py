@@ -12,7 +12,7 @@ from rfi_models.analysis.latent import NEAR_ZERO_WEIGHT
 
 selection = start_page("Models", need_image=False)
 families = list(selection.checkpoints)
-family = st.segmented_control("Model", families, format_func=str.upper, key="models_family", default=families[0])
+family = st.segmented_control("Model", families, format_func=selection.label, key="models_family", default=families[0])
 family = family or families[0]
 path = selection.checkpoints[family]
 model, info = shared_model(str(path))

@@ -29,8 +29,8 @@ class ExplainSettings:
 
 @dataclass
 class Explanations:
-    maps: dict[str, dict[str, np.ndarray]]  # family -> map name -> [H, W] (NaN on hidden MAE patches)
-    scores: dict[str, list[ExplanationScore]]  # family -> scores of its maps, plus a random reference map
+    maps: dict[str, dict[str, np.ndarray]]  # model key -> map name -> [H, W] (NaN on hidden MAE patches)
+    scores: dict[str, list[ExplanationScore]]  # model key -> scores of its maps, plus a random reference map
     truth_known: bool
 
 
@@ -46,8 +46,9 @@ def region_mask(region, size: tuple[int, int]) -> np.ndarray | None:
 def explain_models(
     models: dict[str, Autoencoder], image: np.ndarray, truth: np.ndarray | None, settings: ExplainSettings
 ) -> Explanations:
-    """For one image [C, H, W] in [0, 1]: the MAE's rollout and CLS attention, every model's Captum map, and
-    their scores (RFI-mask ROC-AUC when `truth` [H, W] is known, deletion curves)."""
+    """For one image [C, H, W] in [0, 1]: every MAE's rollout and CLS attention (each with the masking it was
+    trained with; the block and head clipped to its own), every model's Captum map, and their scores (RFI-mask
+    ROC-AUC when `truth` [H, W] is known, deletion curves). `models` is keyed by family or model key."""
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
     region = region_mask(settings.region, image.shape[1:])
     captum_name = settings.method.replace("_", " ")
@@ -61,9 +62,11 @@ def explain_models(
             grid = attention_rollout(model, x, settings.mask_ratio, settings.seed, settings.fusion,
                                      settings.discard_ratio)  # fmt: skip
             maps[family]["rollout"] = grid.to_pixels(patch)
-            block = settings.block if settings.block >= 0 else model.config.depth - 1
-            attention = cls_attention(model, x, block, settings.head, settings.mask_ratio, settings.seed)
-            maps[family][f"CLS attention b{block} h{settings.head}"] = attention.to_pixels(patch)
+            depth = model.config.depth
+            block = settings.block if 0 <= settings.block < depth else depth - 1
+            head = min(settings.head, model.config.num_heads - 1)
+            attention = cls_attention(model, x, block, head, settings.mask_ratio, settings.seed)
+            maps[family][f"CLS attention b{block} h{head}"] = attention.to_pixels(patch)
         attribution = attribute(model, x, settings.method, settings.target, settings.mask_ratio, settings.seed, region)
         maps[family][captum_name] = heatmap(attribution)
         scored = {**maps[family], "random": reference}

@@ -8,12 +8,12 @@ import numpy as np
 import torch
 
 from ..metrics import image_quality
-from ..models import DAE_NOISE, Autoencoder
+from ..models import DAE_NOISE, Autoencoder, MaskedAutoencoder
 
 
 @dataclass
 class ModelReconstruction:
-    family: str
+    family: str  # the model's key: its family, or a family with its masking ("mae · rows", `view.model_names`)
     model_input: np.ndarray  # [C, H, W]: masked (MAE), noisy (DAE) or the image (CAE)
     reconstruction: np.ndarray  # [C, H, W] the model's raw output
     composite: np.ndarray  # [C, H, W] MAE: reconstruction on hidden pixels + the visible input; else = reconstruction
@@ -24,13 +24,20 @@ class ModelReconstruction:
 
 @torch.no_grad()
 def reconstruct_all(
-    models: dict[str, Autoencoder], image: np.ndarray, mask_ratio: float, seed: int, noise_factor: float = DAE_NOISE
+    models: dict[str, Autoencoder],
+    image: np.ndarray,
+    mask_ratio: float,
+    seed: int,
+    noise_factor: float = DAE_NOISE,
+    mask_scheme: str | None = None,
 ) -> list[ModelReconstruction]:
-    """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, DAE at noise_factor)."""
+    """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, hiding random patches or whole
+    rows of patches by `mask_scheme`, None = the scheme each MAE was trained with; DAE at noise_factor)."""
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
     views = []
     for family, model in models.items():
-        out = model.reconstruct(x, mask_ratio=mask_ratio, noise_factor=noise_factor, seed=seed)
+        scheme = {"mask_scheme": mask_scheme} if isinstance(model, MaskedAutoencoder) else {}
+        out = model.reconstruct(x, mask_ratio=mask_ratio, noise_factor=noise_factor, seed=seed, **scheme)
         reconstruction, composite = out.image[0].numpy(), out.composite[0].numpy()
         mask = None if out.mask is None else out.mask[0].numpy()
         views.append(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from .model_names import display_name, family_of
 from .viz import LIGHT_TEMPLATE, display_stride
 
 HEAT = [[0.0, "black"], [1 / 3, "red"], [2 / 3, "yellow"], [1.0, "white"]]  # black-red-yellow-white
@@ -249,8 +250,8 @@ def relative(values: np.ndarray, percentile: float = 99.5) -> np.ndarray:
     return np.clip(values / max(top, 1e-12), 0, 1)
 
 
-def quality_label(family: str, quality: dict[str, float]) -> str:
-    label = f"<b>{family.upper()}</b><br>PSNR {quality['psnr']:.2f} dB<br>SSIM {quality['ssim']:.3f}"
+def quality_label(key: str, quality: dict[str, float]) -> str:
+    label = f"<b>{display_name(key)}</b><br>PSNR {quality['psnr']:.2f} dB<br>SSIM {quality['ssim']:.3f}"
     if "psnr_hidden" in quality:
         label += f"<br><i>hidden {quality['psnr_hidden']:.2f} dB<br>raw output {quality['psnr_raw']:.2f} dB</i>"
     return label
@@ -263,13 +264,19 @@ def with_boxes(rows: list[list[Panel | None]], boxes: tuple[Boxes, ...]) -> list
     return rows
 
 
+def seen(view, channel: int) -> np.ndarray:
+    """What a model saw of `channel` on the 8-bit scale, NaN (drawn grey) where its mask hid the image."""
+    picture = view.model_input[channel] * np.float32(255)
+    return picture if view.mask is None else np.where(view.mask, np.nan, picture)
+
+
 def reconstruction_grid(
     image: np.ndarray, views: list, channel: int, *, height: int, talk: bool = False, boxes: tuple[Boxes, ...] = ()
 ) -> go.Figure:
-    """Models as rows (`analysis.ModelReconstruction`s): the original (first row), what the model saw, its
-    reconstruction, reconstruction + visible (models with a mask), and the absolute error on one scale shared
-    by all rows; PSNR/SSIM beside each row. Images show `channel` of [C, H, W]; the error is over all channels.
-    `boxes` (the truth boxes, when known) are drawn on every panel."""
+    """Models as rows (`analysis.ModelReconstruction`s): the original (first row), what the model saw (its hidden
+    pixels grey: random patches or whole bands), its reconstruction, reconstruction + visible (models with a mask),
+    and the absolute error on one scale shared by all rows; PSNR/SSIM beside each row. Images show `channel` of
+    [C, H, W]; the error is over all channels. `boxes` (the truth boxes, when known) are drawn on every panel."""
     masked = any(view.mask is not None for view in views)
     titles = ["original", "what the<br>model saw", "reconstruction", *(["reconstruction<br>+ visible"] * masked),
               "absolute<br>error"]  # fmt: skip
@@ -278,7 +285,7 @@ def reconstruction_grid(
     rows = []
     for number, view in enumerate(views):
         cells = [Panel(image[channel] * 255, "image", "original") if number == 0 else None,
-                 Panel(view.model_input[channel] * 255, "image", SEEN.get(view.family, "input")),
+                 Panel(seen(view, channel), "image", SEEN.get(family_of(view.family), "input")),
                  Panel(view.reconstruction[channel] * 255, "image", "reconstruction")]  # fmt: skip
         if masked:
             cells.append(
@@ -305,7 +312,7 @@ def explanation_grid(
         for family_maps in maps.values()
     ]
     return panel_grid(with_boxes(rows, boxes), scales, titles=["image", *names],
-                      labels=[f"<b>{f.upper()}</b>" for f in maps], height=height, talk=talk)  # fmt: skip
+                      labels=[f"<b>{display_name(key)}</b>" for key in maps], height=height, talk=talk)  # fmt: skip
 
 
 def detection_grid(
@@ -332,5 +339,5 @@ def detection_grid(
             panels.append(Panel(vh * 255, "image", name, paint=mask, outline=outlined, boxes=drawn))
     panels.append(Panel(agreement, "count", "agreement", outline=outlined, boxes=boxes))
     rows = [panels[start : start + columns] for start in range(0, len(panels), columns)]
-    titles = [p.title.upper() if p.title != "agreement" else "how many flag" for p in panels]
+    titles = [display_name(p.title) if p.title != "agreement" else "how many flag" for p in panels]
     return panel_grid(rows, scales, titles=titles, height=height, talk=talk)

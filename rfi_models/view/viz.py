@@ -14,6 +14,7 @@ from plotly.colors import qualitative
 
 from ..artifacts.training_log import TrainingLog
 from ..data.quicklook_scale import quicklook_to_db
+from .model_names import display_name
 
 
 def to_uint8(gray: np.ndarray) -> np.ndarray:
@@ -175,7 +176,7 @@ def latent_figure(
             points, rows = coords[name], np.arange(len(coords[name]))
             values = colours.get(name) if isinstance(colours, dict) else colours
             if values is None:
-                groups = [(name.upper(), rows, {"color": CATEGORY_COLOURS[number % len(CATEGORY_COLOURS)]})]
+                groups = [(display_name(name), rows, {"color": CATEGORY_COLOURS[number % len(CATEGORY_COLOURS)]})]
             elif categorical:
                 groups = [(str(v), rows[values == v], {"color": CATEGORY_COLOURS[j % len(CATEGORY_COLOURS)]})
                           for j, v in enumerate(np.unique(values))]  # fmt: skip
@@ -194,7 +195,7 @@ def latent_figure(
                 star_trace = _map_traces(placed[name], np.arange(len(placed[name])), "current image", star,
                                          ["current image"] * len(placed[name]), where)  # fmt: skip
                 data.append(star_trace | {"showlegend": i == 0 and number == 0, "customdata": None})
-        label = f"{members[0].upper()}: {title}" if colours is not None else title
+        label = f"{display_name(members[0])}: {title}" if colours is not None else title
         domain = layout[f"scene{suffix}"]["domain"]["x"] if three_d else layout[f"xaxis{suffix}"]["domain"]
         centre = sum(domain) / 2
         notes.append({"text": label, "x": centre, "y": 1.0, "xref": "paper", "yref": "paper", "showarrow": False,
