@@ -153,6 +153,34 @@ def test_init_from_starts_at_the_checkpoint_weights_and_refuses_another_config(t
         assert torch.equal(a, b), name  # one step at learning rate 0 (no decay either) keeps the weights
 
 
+def test_training_a_sar_model_rebuilds_its_onnx_export(tmp_path, capsys):
+    from rfi_models.detection.onnx_engine import check_export, onnx_path
+
+    out = tmp_path / "dae_sar.safetensors"
+    args = [
+        "--model",
+        "dae",
+        "--domain",
+        "sar",
+        "--train-size",
+        "4",
+        "--val-size",
+        "2",
+        "--batch-size",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--log-path",
+        str(tmp_path / "log"),
+    ]
+    onnx_path(out).write_bytes(b"the export of earlier weights")
+    main(args)
+    assert f"ONNX export: {onnx_path(out)}" in capsys.readouterr().out
+    assert check_export(out) == onnx_path(out)  # current: the engines accept it
+
+
 def test_real_share_mixes_real_backgrounds_into_the_sar_split():
     from rfi_models.data.semisynthetic import semi_synthetic
     from train import data

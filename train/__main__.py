@@ -76,7 +76,12 @@ def main(argv: list[str] | None = None) -> None:
         run = set_up(config, fresh=args.fresh)
     except ValueError as err:  # a setting or an --init-from checkpoint that cannot be used: say which, no traceback
         parser.error(str(err))
-    print(f"checkpoint: {run_to_end(run)}")
+    checkpoint = run_to_end(run)
+    print(f"checkpoint: {checkpoint}")
+    if run.env.main and config.domain == "sar":  # the engines refuse the export of the earlier weights: rebuild it
+        from rfi_models.detection.onnx_export import export_after_training
+
+        print(export_after_training(checkpoint))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ torch is imported here, and only here: `onnx_engine` (the scoring side) never im
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import sys
 import time
@@ -95,6 +96,18 @@ def export_checkpoint(checkpoint: str | Path) -> Path:
     write_bytes(target, data)
     record_in_manifest(target)
     return target
+
+
+def export_after_training(checkpoint: str | Path) -> str:
+    """Rebuild the export of a freshly trained SAR checkpoint, so that the ONNX engines can score with it (the
+    export of the earlier weights is stale and would be refused); one line saying what happened."""
+    checkpoint = Path(checkpoint)
+    if not all(importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")):
+        return f"no ONNX export of {checkpoint.name}: onnx and onnxruntime are not installed (torch scores it)"
+    try:
+        return f"ONNX export: {export_checkpoint(checkpoint)}"
+    except CheckpointError as err:
+        return f"no ONNX export of {checkpoint.name}: {err}"
 
 
 def check_against_torch(graph: ResidualGraph, data: bytes, tile: tuple[int, int]) -> None:
