@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="SAR: share of patches with real Sentinel-1 backgrounds (0)")  # fmt: skip
     parser.add_argument("--override", action="append", default=[], type=parse_override, metavar="FIELD=JSON",
                         help="model config field, e.g. --override depth=2 --override 'channels=[8,16]'")  # fmt: skip
-    parser.add_argument("--out", help="checkpoint path (default checkpoints/MODEL_DOMAIN.safetensors)")
-    parser.add_argument("--log-path", help="JSON-lines log (default checkpoints/logs/MODEL_DOMAIN.jsonl)")
+    parser.add_argument("--out", help="checkpoint path (default MODEL_DOMAIN.safetensors in the checkpoints folder: "
+                        "$RFI_MODELS_CHECKPOINTS, else the repository's checkpoints/)")  # fmt: skip
+    parser.add_argument("--log-path", help="JSON-lines log (default logs/MODEL_DOMAIN.jsonl in the checkpoints folder)")
     parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     parser.add_argument("--crop", type=parse_size, metavar="HxW",
                         help="train on random crops of this size (fully convolutional models: the DAE)")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rfi_models.names import checkpoint_name
+from rfi_models.names import checkpoint_name, checkpoints_dir
 
 
 @dataclass
@@ -71,6 +71,6 @@ def recipe(model: str, domain: str, **changes) -> TrainConfig:
     base = dict(model=model, domain=domain, **RECIPES[(model, domain)])
     base |= {k: v for k, v in changes.items() if v is not None}
     config = TrainConfig(**base)
-    config.out = config.out or f"checkpoints/{checkpoint_name(model, domain)}"
-    config.log = config.log or f"checkpoints/logs/{model}_{domain}.jsonl"
+    config.out = config.out or str(checkpoints_dir() / checkpoint_name(model, domain))
+    config.log = config.log or str(checkpoints_dir() / "logs" / f"{model}_{domain}.jsonl")
     return config

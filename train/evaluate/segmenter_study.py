@@ -52,6 +52,7 @@ from rfi_models.detection.controls import CONTROLS, control_residual_fn
 from rfi_models.detection.detector import model_residual_fn
 from rfi_models.detection.tiling import score_tiled
 from rfi_models.models.segmenter import Segmenter, SegmenterConfig, parameter_count, save_segmenter
+from rfi_models.names import checkpoint_name, checkpoints_dir
 
 from ..optim import build_optimizer, lr_at
 from .report import merge_results
@@ -61,7 +62,7 @@ from .sar_sets import synthetic_set
 
 RUNS = ("input", "residual")
 SELECTIONS = {"real_ap": "", "semi_val_ap": "_semival"}  # what a kept checkpoint was selected by: its file suffix
-MAE = Path("checkpoints/mae_sar.safetensors")
+MAE = checkpoints_dir() / checkpoint_name("mae", "sar")
 POS_WEIGHT_CAP = 50.0
 BATCH = 4  # patches per scoring batch
 EVALUATION_TRAIN = 16  # training patches per set of `python -m train.evaluate` (--sar-train)
@@ -291,7 +292,7 @@ def evaluation_sets() -> tuple[Labelled, Labelled, Labelled]:
 def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
     defaults = StudyConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoints", type=Path, default=Path("checkpoints"))
+    parser.add_argument("--checkpoints", type=Path, default=checkpoints_dir())
     parser.add_argument("--cache", type=Path, default=Path("/tmp/segmenter_mae_residuals.npz"))
     parser.add_argument("--max-steps", type=int, default=defaults.max_steps)
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
