@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
+import io
 import json
 import sys
 import time
@@ -114,9 +115,9 @@ def cached_residuals(images: np.ndarray, cache: Path) -> np.ndarray:
             if str(stored["key"]) == key:
                 return stored["residual"].astype(np.float32)
     residual = batched_residual(model_residual_fn(MAE)[0], images)
-    with open(cache.with_suffix(".partial.npz"), "wb") as f:
-        np.savez(f, key=key, residual=residual.astype(np.float16))
-    cache.with_suffix(".partial.npz").replace(cache)
+    buffer = io.BytesIO()
+    np.savez(buffer, key=key, residual=residual.astype(np.float16))
+    write_bytes(cache, buffer.getvalue())
     return residual
 
 
