@@ -180,15 +180,18 @@ def main(argv: list[str] | None = None) -> int:
     use_benchmark_threads()
     keep_large_blocks()
     results: dict = {}
-    details: dict = {"machine": machine()}
+    details: dict = {}
+    run = {"machine": machine()}
     started = time.time()
     for group in args.only:
         print(f"running {group}…", flush=True)
         RUNNERS[group](args.repeats, results, details)
-    details["total_seconds"] = round(time.time() - started, 1)
+    run["total_seconds"] = round(time.time() - started, 1)
     print(table(results))
-    # --only keeps the stored rows of the groups it did not run
-    stored = json.loads(args.out.read_text()) if args.out.exists() and set(args.only) != set(GROUPS) else {}
+    # --only keeps the stored rows of the groups it did not run, and the machine and duration of the full run
+    partial = set(args.only) != set(GROUPS)
+    details |= {f"only_{'+'.join(args.only)}": run} if partial else run
+    stored = json.loads(args.out.read_text()) if args.out.exists() and partial else {}
     measured = {key: stored[key] for key in TARGETS if key in stored}
     measured |= {key: round(results[key], 4) for key in TARGETS if key in results}
     record = {
