@@ -9,6 +9,7 @@ from pathlib import Path
 DOMAINS = ("mnist", "sar")
 FAMILIES = ("mae", "cae", "dae")  # in display order; the same set as rfi_models.list_models()
 CHECKPOINTS_ENV = "RFI_MODELS_CHECKPOINTS"
+MASK_SCHEMES = ("random", "rows")  # what an MAE hides: random patches, or whole rows of patches
 MAE_DISPLAY_RATIO = 0.75  # the MAE's mask ratio where one ratio is shown: the app's default, latent maps, tables
 
 

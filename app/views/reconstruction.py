@@ -7,7 +7,8 @@ from cache import reconstructions
 from overview import overview_and_controls
 from widgets import dae_noise, figure, main_height, start_page, talk_mode
 
-from rfi_models.view.model_names import MASK_SCHEMES, MASKING_CHOICES, trained_scheme
+from rfi_models.names import MASK_SCHEMES
+from rfi_models.view.model_names import MASKING_CHOICES, trained_scheme
 from rfi_models.view.panels import BOXES_CAPTION, reconstruction_grid, truth_boxes
 
 selection = start_page("Reconstruction")

@@ -42,6 +42,7 @@ from .onnx_engine import (
     META_FORMAT,
     ONNX_FORMAT,
     OUTPUT_NAME,
+    engine_available,
     export_problem,
     onnx_path,
 )
@@ -102,7 +103,7 @@ def export_after_training(checkpoint: str | Path) -> str:
     """Rebuild the export of a freshly trained SAR checkpoint, so that the ONNX engines can score with it (the
     export of the earlier weights is stale and would be refused); one line saying what happened."""
     checkpoint = Path(checkpoint)
-    if not all(importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")):
+    if importlib.util.find_spec("onnx") is None or not engine_available("onnx"):
         return f"no ONNX export of {checkpoint.name}: onnx and onnxruntime are not installed (torch scores it)"
     try:
         return f"ONNX export: {export_checkpoint(checkpoint)}"

@@ -35,12 +35,12 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from ..names import MASK_SCHEMES
 from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .layers import Block, sincos_position_embedding
 from .registry import register_model
 
 MAX_MASK_RATIO = 0.95
-MASK_SCHEMES = ("random", "rows")
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..artifacts.checkpoint import read_checkpoint_info
+from ..names import MASK_SCHEMES
 
-MASK_SCHEMES = ("random", "rows")  # as rfi_models.models.mae.MASK_SCHEMES, without importing torch
 MASKING_NAMES = {"random": "random patches", "rows": "rows"}  # how a result names an MAE by its masking
 MASKING_CHOICES = {"random": "random patches", "rows": "rows of patches"}  # how the masking control offers them
 SEPARATOR = " · "
