@@ -31,7 +31,7 @@ from rfi_models.detection.residual_scores import score_residual
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
-SHIPPED_SAR = ("mae_sar", "mae_rows_sar", "cae_sar", "dae_sar")
+SHIPPED_SAR = tuple(sorted(p.stem for p in CHECKPOINTS.glob("*_sar.safetensors")))  # every shipped SAR model
 TOLERANCE = 1e-4  # float32, of the residual and the rfi score
 
 

@@ -8,7 +8,13 @@ import torch
 import rfi_models
 from rfi_models.detection.anomaly import band_residuals, covering_mask_noise, covering_masks, residuals, score_residual
 from rfi_models.detection.controls import band_interpolation, control_residual
-from rfi_models.models.bands import band_loss, covering_band_rows, random_band_rows
+from rfi_models.models.bands import (
+    band_loss,
+    covering_band_rows,
+    interpolate_rows,
+    random_band_rows,
+    training_band_rows,
+)
 from rfi_models.names import FAMILIES
 from train.engine import recipe
 from train.optim import NO_DECAY_NAMES, build_optimizer, param_groups_weight_decay
@@ -115,6 +121,50 @@ def test_covering_bands_hide_every_row_exactly_once():
     assert (bands.view(4, 17, 20).float().mean(dim=2) % 1 == 0).all() and (
         bands.view(4, 17, 20)[:, :, 0].sum(1) == 8
     ).all()
+
+
+def test_an_inpainter_sees_its_hidden_bands_filled_as_the_band_control_predicts_them():
+    """The "interpolate" fill of covering bands is the no-model control's prediction, row for row; rows with no
+    visible row on one side take the other side's, and an image with every row hidden gets zeros."""
+    x = torch.rand(3, 2, 85, 9)
+    filled = torch.zeros_like(x)
+    for hidden in covering_band_rows(85, 20, 2):
+        filled[:, :, hidden] = interpolate_rows(x, hidden.expand(3, -1))[:, :, hidden]
+    assert np.allclose(filled.numpy(), band_interpolation(x.numpy(), band_rows=20), atol=1e-6)
+    gaps = torch.zeros(3, 85, dtype=torch.bool)
+    gaps[0, 10:50] = True  # two adjacent bands: one 40-row gap, interpolated across
+    gaps[1, :30] = True  # the top rows: only the row below exists
+    gaps[2] = True
+    out = interpolate_rows(x, gaps)
+    assert torch.allclose(out[0, :, 29], x[0, :, 9] + (x[0, :, 50] - x[0, :, 9]) * 20 / 41, atol=1e-6)
+    assert torch.equal(out[1, :, :30], x[1, :, 30:31].expand(-1, 30, -1)) and not out[2].any()
+    visible = ~gaps[:, None, :, None].expand_as(x)
+    assert torch.equal(out[visible], x[visible])  # visible rows unchanged
+
+
+def test_inpainters_train_on_the_covering_bands_they_are_scored_with():
+    config = rfi_models.create_model("dae", "sar", inpaint=True).config
+    drawn = training_band_rows(config, torch.zeros(16, 2, 340, 500), torch.Generator().manual_seed(0))
+    masks = covering_band_rows(340, 20)
+    assert all(any(torch.equal(rows, mask) for mask in masks) for rows in drawn)
+    assert len({tuple(rows.tolist()) for rows in drawn}) == len(masks)  # both covering masks drawn
+    config.train_bands = "random"
+    drawn = training_band_rows(config, torch.zeros(16, 2, 340, 500), torch.Generator().manual_seed(0))
+    assert not all(any(torch.equal(rows, mask) for mask in masks) for rows in drawn)
+
+
+@pytest.mark.parametrize("family", ["cae", "dae"])
+def test_an_untrained_inpainter_is_the_band_control_and_a_zero_fill_one_is_not(family):
+    """Fill "interpolate": the last layer starts at zero and corrects the interpolation, so before training the
+    inpainter's covering residual is the no-model control's (up to the logit's clamp); fill "zero" starts elsewhere."""
+    x = torch.from_numpy(np.random.default_rng(1).uniform(0.2, 0.8, (2, 2, 340, 500)).astype(np.float32))
+    control = control_residual("control-band", x.numpy())
+    untrained = rfi_models.create_model(family, "sar", inpaint=True).eval()
+    assert np.abs(residuals(untrained, x) - control).max() < 1e-3
+    zero_fill = rfi_models.create_model(family, "sar", inpaint=True, band_fill="zero").eval()
+    assert np.abs(residuals(zero_fill, x) - control).max() > 0.1
+    with pytest.raises(ValueError, match="band_fill"):
+        rfi_models.create_model(family, "sar", inpaint=True, band_fill="mean")
 
 
 @pytest.mark.parametrize("family", ["cae", "dae"])

@@ -25,7 +25,8 @@ that it reconstructs SAR, each for a measured reason:
 
 Inpainting (`inpaint=True`, `models.bands`): the same network sees the input with bands of rows blanked plus a
 mask channel (its first convolution takes C + 1 channels) and is trained on the blanked bands only, a context
-encoder with the study's strided encoder and dense bottleneck.
+encoder with the study's strided encoder and dense bottleneck. With the default fill the blanked rows hold the band
+interpolation and the head corrects it (`bands`, "interpolate").
 """
 
 from __future__ import annotations
@@ -39,7 +40,15 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
-from .bands import InpaintingConfig, band_loss, inpainted, network_input, training_band_rows
+from .bands import (
+    InpaintingConfig,
+    band_loss,
+    inpainted,
+    inpainter_output,
+    network_input,
+    training_band_rows,
+    zero_last_layer,
+)
 from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
@@ -109,6 +118,7 @@ class ConvAutoencoder(Autoencoder):
         )
         self.up_post = nn.ModuleList(conv_unit(nn.Identity(), conv.out_channels, c) for conv in self.up)
         self.head = nn.Conv2d(c.channels[0], c.in_chans, 3, padding=1)
+        zero_last_layer(self, self.head)
         self.to(memory_format=torch.channels_last)
 
     @property
@@ -123,20 +133,27 @@ class ConvAutoencoder(Autoencoder):
             h = stage(h)
         return self.to_latent(h.flatten(1))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """latent [N, latent_dim] -> image [N, C, H, W] in [0, 1] (sigmoid per channel, not a softmax), contiguous."""
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """latent [N, latent_dim] -> the head's logits [N, C, H, W]."""
         h = self.from_latent(z).view(-1, *self.bottom_shape)
         for conv, post, size in zip(self.up, self.up_post, self.stage_sizes[-2::-1], strict=True):
             h = post(conv(h, output_size=size))
-        return torch.sigmoid(self.head(h)).contiguous()
+        return self.head(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """latent [N, latent_dim] -> image [N, C, H, W] in [0, 1] (sigmoid per channel, not a softmax), contiguous."""
+        return torch.sigmoid(self.decode_logits(z)).contiguous()
 
     def forward(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decode(self.encode(x, hidden_rows))
+        """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1]; an inpainter blanks hidden_rows [N, H]
+        (`bands.network_input`) and, with fill "interpolate", corrects their band interpolation."""
+        logits = self.decode_logits(self.encode(x, hidden_rows))
+        return inpainter_output(self, logits, x, hidden_rows).contiguous()
 
     def reconstruct(self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0,
                     hidden_rows: torch.Tensor | None = None) -> Reconstruction:  # fmt: skip
         """Plain reconstruction; noise_factor is not used. An inpainting CAE fills the bands of hidden_rows [N, H]
-        (None = random bands, `seed`, at mask_ratio or else the config's band_ratio) and returns them as the mask."""
+        (None = random bands, `seed`, at mask_ratio, else its training masks) and returns them as the mask."""
         if not self.config.inpaint:
             return Reconstruction(image=self(x), model_input=x)
         return inpainted(self, x, mask_ratio, torch.Generator().manual_seed(seed), hidden_rows)

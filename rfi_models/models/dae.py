@@ -24,7 +24,8 @@ SAR preset, changed so that the family trains on SAR (the layers are untouched):
 
 Inpainting (`inpaint=True`, `models.bands`): the same ConvDenoiser sees the (noisy) input with bands of rows
 blanked plus a mask channel (its first convolution takes C + 1 channels), and its loss is the MSE on the blanked
-bands only: a context encoder with the ConvDenoiser's layers.
+bands only: a context encoder with the ConvDenoiser's layers. With the default fill the blanked rows hold the band
+interpolation and the last convolution corrects it (`bands`, "interpolate").
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .bands import InpaintingConfig, band_loss, inpainted, network_input, training_band_rows
+from .bands import (
+    InpaintingConfig,
+    band_loss,
+    inpainted,
+    inpainter_output,
+    network_input,
+    training_band_rows,
+    zero_last_layer,
+)
 from .base import SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
@@ -78,12 +87,13 @@ class DenoisingAutoencoder(Autoencoder):
             nn.Conv2d(32, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         )  # fmt: skip
-        self.decoder = nn.Sequential(
+        self.decoder = nn.Sequential(  # then the sigmoid, in `bands.inpainter_output`
             nn.ConvTranspose2d(8, 8, 3, stride=2), nn.ReLU(),
             nn.ConvTranspose2d(8, 16, 2, stride=2), nn.ReLU(),
             nn.ConvTranspose2d(16, 32, 2, stride=2), nn.ReLU(),
-            nn.Conv2d(32, c, 3, padding=1), nn.Sigmoid(),
+            nn.Conv2d(32, c, 3, padding=1),
         )  # fmt: skip
+        zero_last_layer(self, self.decoder[-1])
         h, w = config.img_size
         self.latent_shape = (8, h // 8, w // 8)
         if ((h // 8) * 2 + 1) * 4 != h or ((w // 8) * 2 + 1) * 4 != w:
@@ -98,7 +108,8 @@ class DenoisingAutoencoder(Autoencoder):
     def forward(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
         """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1] (contiguous); an inpainting DAE blanks
         the rows hidden_rows [N, H] (None = none) and sees the mask channel."""
-        return self.decoder(self.encoder(network_input(self, x, hidden_rows))).contiguous()
+        logits = self.decoder(self.encoder(network_input(self, x, hidden_rows)))
+        return inpainter_output(self, logits, x, hidden_rows).contiguous()
 
     def add_noise(
         self, x: torch.Tensor, noise_factor: float | torch.Tensor, generator: torch.Generator | None = None
@@ -123,7 +134,7 @@ class DenoisingAutoencoder(Autoencoder):
     def reconstruct(self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0,
                     hidden_rows: torch.Tensor | None = None) -> Reconstruction:  # fmt: skip
         """Denoise x after adding Gaussian noise of `noise_factor` (seeded). An inpainting DAE also fills the bands
-        of hidden_rows [N, H] (None = random bands, `seed`, at mask_ratio or else the config's band_ratio) and
+        of hidden_rows [N, H] (None = random bands, `seed`, at mask_ratio, else its training masks) and
         returns them as the mask; mask_ratio is not used otherwise."""
         self.check_input(x)
         generator = torch.Generator().manual_seed(seed)

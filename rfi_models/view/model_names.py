@@ -1,7 +1,8 @@
-"""How the app names its models: by family, and a SAR MAE also by the masking it was trained with ("MAE · rows").
+"""How the app names its models: by family, and a SAR MAE or band inpainter also by its masking ("MAE · rows").
 
 A page keys its models by a *model key*: the family ("mae", "cae", "dae") or, for a SAR MAE, the family and its
-masking ("mae · random patches", "mae · rows"), so that two SAR MAEs can sit side by side as rows of one grid.
+masking ("mae · random patches", "mae · rows"), so that two SAR MAEs can sit side by side as rows of one grid; a
+CAE or DAE band inpainter (`models.bands`, bands of rows hidden) is "cae · rows", "dae · rows".
 `display_name` turns a key (or a no-model detector's name) into what a grid, table or legend shows. Metadata only:
 nothing here loads a model (or imports torch).
 """
@@ -25,10 +26,12 @@ def trained_scheme(checkpoint: str | Path) -> str:
 
 
 def model_key(family: str, domain: str, checkpoint: str | Path) -> str:
-    """A model's key: its family, and for a SAR MAE the masking it was trained with."""
-    if family != "mae" or domain != "sar":
-        return family
-    return f"{family}{SEPARATOR}{MASKING_NAMES[trained_scheme(checkpoint)]}"
+    """A model's key: its family, and for a SAR MAE the masking it was trained with; "rows" for a band inpainter."""
+    if family == "mae" and domain == "sar":
+        return f"{family}{SEPARATOR}{MASKING_NAMES[trained_scheme(checkpoint)]}"
+    if read_checkpoint_info(checkpoint)["config"].get("inpaint"):
+        return f"{family}{SEPARATOR}{MASKING_NAMES['rows']}"
+    return family
 
 
 def family_of(key: str) -> str:

@@ -255,12 +255,16 @@ def classifier_data_table(study: dict) -> list[str]:
     ]
 
 
-SEGMENTER_RUNS = {  # run key in segmenter_study.json -> (what the U-Net sees, what chose its weights)
-    "input": ("input alone", "real RFI patches"),
-    "residual": ("input + mae_sar residual", "real RFI patches"),
-    "input_semival": ("input alone", "semi-synthetic validation"),
-    "residual_semival": ("input + mae_sar residual", "semi-synthetic validation"),
-}
+SELECTED_ON = {"": "real RFI patches", "_semival": "semi-synthetic validation"}  # a run key's suffix: what chose it
+
+
+def segmenter_run(key: str) -> tuple[str, str, str]:
+    """A run key of segmenter_study.json -> (its run, what the U-Net sees, what chose its weights): "input_semival"
+    -> ("input", "input alone", "semi-synthetic validation"), "residual_mae_rows" -> ("residual_mae_rows",
+    "input + mae_rows_sar residual", "real RFI patches")."""
+    run, suffix = (key[: -len("_semival")], "_semival") if key.endswith("_semival") else (key, "")
+    seen = "input alone" if run == "input" else f"input + {run.removeprefix('residual_')}_sar residual"
+    return run, seen, SELECTED_ON[suffix]
 
 
 def segmenter_tables(study: dict) -> list[str]:
@@ -270,8 +274,9 @@ def segmenter_tables(study: dict) -> list[str]:
     if not runs:
         return []
     fmt = tables.fmt
-    rows = [[seen, chosen, fmt(runs[key]["semi_test_ap"]), fmt(runs[key]["real_ap"]), str(runs[key]["best"]["step"])]
-            for key, (seen, chosen) in SEGMENTER_RUNS.items() if key in runs]  # fmt: skip
+    order = sorted(runs, key=lambda key: (key.endswith("_semival"), not key.startswith("input"), key))
+    rows = [[*segmenter_run(key)[1:], fmt(runs[key]["semi_test_ap"]), fmt(runs[key]["real_ap"]),
+             str(runs[key]["best"]["step"])] for key in order]  # fmt: skip
     weights = {"rfi": "none (hand-written filter)", "learned": "as the evaluation trains it"}
     rows += [[name, weights[name.rsplit(" ", 1)[1]], fmt(row["semi_test_ap"]), fmt(row["real_ap"]), "-"]
              for name, row in references.items() if name.endswith((" rfi", " learned"))]  # fmt: skip
@@ -279,16 +284,19 @@ def segmenter_tables(study: dict) -> list[str]:
         "### SAR: a supervised segmenter with and without a model's residual "
         "(`python -m train.evaluate.segmenter_study`)",
         f"A {runs[next(iter(runs))]['parameters'] / 1e3:.0f} k-parameter U-Net trained on the semi-synthetic masks "
-        "(the same data, seed and step budget for every run), on the input alone and on the input plus the MAE's "
+        "(the same data, seed and step budget for every run), on the input alone and on the input plus one model's "
         "residual, its weights chosen on the real RFI patches (as asked) or on the semi-synthetic validation set. "
         "Pixel AP on visible RFI: semi-synthetic test set and the real RFI patches (validation: where the real "
         "patches chose the weights, their AP is not a test figure). Below, the `rfi` and `learned` scores of the "
         "evaluation on the same sets.",
         tables.table(["segmenter / score", "weights chosen on", "semi-synthetic test AP", "real RFI AP", "step"], rows),
     ]
-    if {"input_semival", "residual_semival"} <= set(runs):
-        gain = runs["residual_semival"]["semi_test_ap"] - runs["input_semival"]["semi_test_ap"]
-        real = runs["residual_semival"]["real_ap"] - runs["input_semival"]["real_ap"]
-        lines.append(f"What the residual adds, chosen on semi-synthetic validation: {gain:+.3f} AP on the "
-                     f"semi-synthetic test set, {real:+.3f} on the real patches.")  # fmt: skip
+    base = runs.get("input_semival")
+    for key in order if base else ():
+        run, seen, _ = segmenter_run(key)
+        if run != "input" and key.endswith("_semival"):
+            gain, real = (runs[key][ap] - base[ap] for ap in ("semi_test_ap", "real_ap"))
+            source = seen.removeprefix("input + ")
+            lines.append(f"What the {source} adds, chosen on semi-synthetic validation: {gain:+.3f} AP on the "
+                         f"semi-synthetic test set, {real:+.3f} on the real patches.")  # fmt: skip
     return lines

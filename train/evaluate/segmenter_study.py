@@ -1,15 +1,18 @@
-"""Does a model's residual help a supervised RFI segmenter? One U-Net (`rfi_models.models.segmenter`), trained twice.
+"""Does a model's residual help a supervised RFI segmenter? One U-Net (`rfi_models.models.segmenter`), trained once
+on the input alone and once per residual source.
 
-Run A sees the input alone (VV, VH); run B the input plus the shipped SAR MAE's residual (`model_residual_fn` of
-checkpoints/mae_sar.safetensors, its covering masks: 2 more channels). Everything else is the same: architecture
-(but the first convolution's in-channels), training patches, seed, crops, batches, steps, optimizer (AdamW, weight
-decay on weight matrices only: `train.optim`), loss, schedule and the selection rule, so that the difference is what
-the residual adds.
+The `input` run sees the input alone (VV, VH); a `residual_<model>` run the input plus a shipped SAR model's
+residual (`model_residual_fn` of checkpoints/<model>_sar.safetensors, scored as the detectors score it: covering
+masks or bands; 2 more channels), one run per model of --residual (default RESIDUAL_SOURCES: the study's MAE and the
+three models trained with rows hidden). Everything else is the same: architecture (but the first convolution's
+in-channels), training patches, seed, crops, batches, steps, optimizer (AdamW, weight decay on weight matrices only:
+`train.optim`), loss, schedule and the selection rule, so that the difference is what the residual adds.
 
 - Training data: semi-synthetic (`semi_synthetic("train", ...)`: generator RFI in real RFI-free quick-look
   backgrounds of the training acquisitions) and synthetic (`synthetic_sar_truth`, the train seed) patches; the
   target is the *visible* RFI; invisible RFI (exact mask outside the visible one) and no-data pixels carry no loss.
-  The residuals of the training patches are computed once and cached in an .npz outside the repository.
+  The residuals of the training patches are computed once per model and cached (.npz files in --cache, outside
+  the repository).
 - Loss: BCE with logits, pos_weight = negatives / positives of the training pixels (capped at POS_WEIGHT_CAP).
   Random crops of CROP with azimuth (row) flips half the time.
 - Selection: every EVAL_EVERY steps the pooled pixel AP on the three real RFI patches (validation only, never
@@ -18,12 +21,13 @@ the residual adds.
   PATIENCE evaluations without a higher real AP, or at the step budget.
 - Report: pixel AP on visible RFI of the semi-synthetic test set (`train.evaluate.sar_sets`' construction: 32 patches,
   seed 0, half with RFI) and on the real patches, for both segmenters and, computed here on the same sets by the
-  same code, the no-model controls and the MAE through `score_residual` (methods error, ssim, rfi).
+  same code, the no-model controls and the study's MAE through `score_residual` (methods error, ssim, rfi).
 
-    OMP_NUM_THREADS=1 python -m train.evaluate.segmenter_study    # ~40 min on one thread; a finished run is not redone
+    OMP_NUM_THREADS=1 python -m train.evaluate.segmenter_study  # ~20 min of one thread per run; a finished run is kept
 
-Writes checkpoints/segmenter/segmenter_{input,residual}_sar.safetensors (outside the family registry, see the
-model's module), checkpoints/logs/segmenter_{input,residual}.jsonl and checkpoints/segmenter_study.json.
+Runs one after another in one process: they share checkpoints/segmenter_study.json. Writes
+checkpoints/segmenter/segmenter_<run>{,_semival}_sar.safetensors (outside the family registry, see the model's
+module), checkpoints/logs/segmenter_<run>.jsonl and checkpoints/segmenter_study.json.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from .sar import classifier_for, memoised
 from .sar_metrics import Labelled, pooled, real_rfi_set
 from .sar_sets import synthetic_set
 
-RUNS = ("input", "residual")
+RESIDUAL_SOURCES = ("mae_sar", "mae_rows_sar", "cae_rows_sar", "dae_rows_sar")  # checkpoint stems
 SELECTIONS = {"real_ap": "", "semi_val_ap": "_semival"}  # what a kept checkpoint was selected by: its file suffix
 MAE = checkpoints_dir() / checkpoint_name("mae", "sar")
 POS_WEIGHT_CAP = 50.0
@@ -106,15 +110,20 @@ def batched_residual(residual_fn, images: np.ndarray) -> np.ndarray:
         return np.concatenate([residual_fn(images[i : i + BATCH]) for i in range(0, len(images), BATCH)])
 
 
-def cached_residuals(images: np.ndarray, cache: Path) -> np.ndarray:
-    """The MAE's residual of every training patch, float32 [N, 2, H, W]; stored in `cache` (float16), keyed by the
-    images and the checkpoint."""
-    key = hashlib.sha1(images.tobytes() + file_sha256(MAE).encode()).hexdigest()
+def run_name(source: str | None) -> str:
+    """The run key of a residual source (a checkpoint stem; None = the input alone): "input", "residual_mae", ..."""
+    return "input" if source is None else f"residual_{source.removesuffix('_sar')}"
+
+
+def cached_residuals(images: np.ndarray, checkpoint: Path, cache: Path) -> np.ndarray:
+    """The residual of `checkpoint` on every training patch, float32 [N, 2, H, W]; stored in `cache` (float16),
+    keyed by the images and the checkpoint."""
+    key = hashlib.sha1(images.tobytes() + file_sha256(checkpoint).encode()).hexdigest()
     if cache.is_file():
         with np.load(cache) as stored:
             if str(stored["key"]) == key:
                 return stored["residual"].astype(np.float32)
-    residual = batched_residual(model_residual_fn(MAE)[0], images)
+    residual = batched_residual(model_residual_fn(checkpoint)[0], images)
     buffer = io.BytesIO()
     np.savez(buffer, key=key, residual=residual.astype(np.float16))
     write_bytes(cache, buffer.getvalue())
@@ -235,7 +244,7 @@ def reference_rows(semi_test: Labelled, real: Labelled, have: dict) -> dict:
                 def score(tiles, fn=fn, method=method):
                     return score_residual(tiles, fn(tiles), method)
 
-            rows[f"{source} {method}"] = {"semi_test_ap": set_ap(score, semi_test), "real_ap": set_ap(score, real)}
+            rows[f"{source} {method}"] = sets_ap(score, (semi_test, real))
             print(rows[f"{source} {method}"], source, method, flush=True)
     return rows
 
@@ -246,40 +255,52 @@ def evaluation_training_sets(n: int = EVALUATION_TRAIN) -> dict[str, Labelled]:
     return {"synthetic": synthetic_set(n, "train"), "semi_synthetic": Labelled(semi.images, semi.visible, semi.masks)}
 
 
-def run_segmenters(config: StudyConfig, folder: Path, cache: Path, sets: tuple[Labelled, ...], done: dict, save):
-    """Train (or, where its checkpoints exist, reload) both segmenters into `done` ({row name: row}), calling `save()`
-    after each run (the study file is the resume file: a finished run is not redone). Sets: (semi-synthetic test,
-    real RFI, semi-synthetic validation)."""
-    semi_test, real, semi_val = sets
+def run_segmenters(config: StudyConfig, folder: Path, cache: Path, sets: tuple[Labelled, ...], done: dict, save,
+                   sources: tuple[str, ...] = RESIDUAL_SOURCES) -> None:  # fmt: skip
+    """Train (or, where its checkpoints exist, keep) the input-alone segmenter and one per residual source (checkpoint
+    stems in `folder`) into `done` ({row name: row}), calling `save()` after each run (the study file is the resume
+    file: a finished run is not redone). Sets: (semi-synthetic test, real RFI, semi-synthetic validation)."""
     train = training_set(config)
-    mae_fn = memoised(model_residual_fn(MAE)[0])
-    for name in RUNS:
+    for source in (None, *sources):
+        name = run_name(source)
         paths = {key: folder / "segmenter" / f"segmenter_{name}{suffix}_sar.safetensors"
                  for key, suffix in SELECTIONS.items()}  # fmt: skip
-        residual_fn = mae_fn if name == "residual" else None
         if all(f"{name}{suffix}" in done and paths[key].is_file() for key, suffix in SELECTIONS.items()):
             continue
-        inputs = train.images if name == "input" else np.concatenate(
-            [train.images, cached_residuals(train.images, cache)], axis=1)  # fmt: skip
-
-        def validate(m, r=residual_fn) -> dict[str, float]:
-            score = segmenter_score_fn(m, r)
-            return {"real_ap": set_ap(score, real), "semi_val_ap": set_ap(score, semi_val)}
-
-        trained = train_run(name, inputs, train, validate, config, folder / "logs" / f"segmenter_{name}.jsonl")
+        checkpoint = None if source is None else folder / f"{source}.safetensors"
+        residual_fn = None if checkpoint is None else memoised(model_residual_fn(checkpoint)[0])
+        inputs = train.images if checkpoint is None else np.concatenate(
+            [train.images, cached_residuals(train.images, checkpoint, cache / f"{source}.npz")], axis=1)  # fmt: skip
+        trained = train_segmenter(name, inputs, train, sets, residual_fn, config, folder)
         models = trained.pop("models")
         result = {**trained, "parameters": parameter_count(models["real_ap"]), "config": asdict(config)}
         for key, suffix in SELECTIONS.items():
-            save_segmenter(models[key], paths[key], inputs=["VV", "VH"] + (["MAE residual VV", "MAE residual VH"]
-                           if residual_fn else []), selected_by=key, training=result,
-                           residual_checkpoint=MAE.name if residual_fn else None,
-                           residual_sha256=file_sha256(MAE) if residual_fn else None)  # fmt: skip
-            score = segmenter_score_fn(models[key], residual_fn)
-            done[f"{name}{suffix}"] = {"semi_test_ap": set_ap(score, semi_test), "real_ap": set_ap(score, real),
+            save_segmenter(models[key], paths[key], inputs=["VV", "VH"] + ([f"{source} residual VV",
+                           f"{source} residual VH"] if checkpoint else []), selected_by=key, training=result,
+                           residual_checkpoint=checkpoint.name if checkpoint else None,
+                           residual_sha256=file_sha256(checkpoint) if checkpoint else None)  # fmt: skip
+            done[f"{name}{suffix}"] = {**sets_ap(segmenter_score_fn(models[key], residual_fn), sets),
                                        "selected_by": key, "best": trained["best"][key], "steps": trained["steps"],
                                        "wall_s": trained["wall_s"], "parameters": result["parameters"]}  # fmt: skip
             print(name, suffix, done[f"{name}{suffix}"], flush=True)
         save()
+
+
+def train_segmenter(name: str, inputs: np.ndarray, train: Labelled, sets: tuple[Labelled, ...], residual_fn,
+                    config: StudyConfig, folder: Path) -> dict:  # fmt: skip
+    """`train_run` of one segmenter, validated on the real patches and the semi-synthetic validation set."""
+    _, real, semi_val = sets
+
+    def validate(model) -> dict[str, float]:
+        score = segmenter_score_fn(model, residual_fn)
+        return {"real_ap": set_ap(score, real), "semi_val_ap": set_ap(score, semi_val)}
+
+    return train_run(name, inputs, train, validate, config, folder / "logs" / f"segmenter_{name}.jsonl")
+
+
+def sets_ap(score_fn, sets: tuple[Labelled, ...]) -> dict[str, float]:
+    """Pixel AP of a tile score function on the semi-synthetic test set and on the real patches."""
+    return {"semi_test_ap": set_ap(score_fn, sets[0]), "real_ap": set_ap(score_fn, sets[1])}
 
 
 def evaluation_sets() -> tuple[Labelled, Labelled, Labelled]:
@@ -294,7 +315,10 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
     defaults = StudyConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoints", type=Path, default=checkpoints_dir())
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/segmenter_mae_residuals.npz"))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/segmenter_residuals"),
+                        help="folder of the cached training residuals, one .npz per model")  # fmt: skip
+    parser.add_argument("--residual", nargs="+", default=list(RESIDUAL_SOURCES), metavar="CHECKPOINT_STEM",
+                        help="the SAR models whose residual a segmenter run sees, one run each")  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=defaults.max_steps)
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
     parser.add_argument("--patience", type=int, default=defaults.patience)
@@ -306,6 +330,9 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
     for name in ("max_steps", "eval_every", "patience", "semi_patches", "synthetic_patches"):
         if getattr(args, name) < (0 if name == "synthetic_patches" else 1):
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    missing = [stem for stem in args.residual if not (args.checkpoints / f"{stem}.safetensors").is_file()]
+    if missing:
+        parser.error(f"--residual: no checkpoint {', '.join(missing)} (.safetensors) in {args.checkpoints}")
     config = StudyConfig(max_steps=args.max_steps, eval_every=args.eval_every, patience=args.patience,
                          semi_patches=args.semi_patches, synthetic_patches=args.synthetic_patches,
                          seed=args.seed)  # fmt: skip
@@ -332,7 +359,7 @@ def main(argv=None) -> None:
         write_bytes(out, (json.dumps(study, indent=1) + "\n").encode())
 
     save()
-    run_segmenters(config, args.checkpoints, args.cache, sets, done, save)
+    run_segmenters(config, args.checkpoints, args.cache, sets, done, save, tuple(args.residual))
     merge_results(args.checkpoints, "sar_segmenter", lambda _: {k: v for k, v in study.items() if k != "table"})
     for name, row in study["table"].items():
         print(f"{name:32s} semi test AP {row['semi_test_ap']:.3f}  real AP {row['real_ap']:.3f}")
