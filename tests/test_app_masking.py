@@ -8,18 +8,19 @@ the models learned."""
 import base64
 
 import numpy as np
-from conftest import APP, plotly_specs, start
+from conftest import APP, TINY, plotly_specs, start
 from streamlit.testing.v1 import AppTest
 
+import rfi_models
 from rfi_models.view.panels import DISPLAY_SIDE
 
 MNIST_GRID_ROWS, MNIST_PATCH = 7, 4  # the MNIST preset's 7 x 7 grid of 4 x 4 patches
 SAR_PAIR = ["MAE · random patches", "MAE · rows"]
 
 
-def seen_hidden(spec: dict) -> np.ndarray:
-    """bool [H, W]: the pixels the MAE's 'what the model saw' panel leaves without a value (hidden, drawn grey)."""
-    trace = next(t for t in spec["data"] if t.get("name", "").startswith("<b>MAE") and t["name"].endswith("input"))
+def seen_hidden(spec: dict, model: str = "MAE") -> np.ndarray:
+    """bool [H, W]: the pixels a model's 'what the model saw' panel leaves without a value (hidden, drawn grey)."""
+    trace = next(t for t in spec["data"] if t.get("name", "").startswith(f"<b>{model}") and t["name"].endswith("input"))
     z = trace["z"]
     if isinstance(z, dict):  # plotly's typed array
         shape = tuple(int(n) for n in z["shape"].split(","))
@@ -80,6 +81,20 @@ def test_a_rows_trained_sar_mae_hides_rows_by_default_and_says_so(two_sar_maes):
     assert not app.exception
     hidden = seen_hidden(plotly_specs(app)[0])
     assert not (hidden.all(axis=1) == hidden.any(axis=1)).all()
+
+
+def test_band_inpainters_are_named_by_their_rows_and_show_the_bands_they_hide(sar_checkpoints):
+    for family in ("cae", "dae"):
+        model = rfi_models.create_model(family, "sar", **TINY[family], inpaint=True)
+        rfi_models.save_checkpoint(model, sar_checkpoints / f"{family}_rows_sar.safetensors", domain="sar")
+    app = sar_app("views/reconstruction.py", cae="cae_rows_sar.safetensors", dae="dae_rows_sar.safetensors")
+    spec = plotly_specs(app)[0]
+    assert row_labels(spec) == ["<b>MAE · random patches</b>", "<b>CAE · rows</b>", "<b>DAE · rows</b>"]
+    for family in ("CAE", "DAE"):
+        hidden = seen_hidden(spec, family)
+        rows = hidden.any(axis=1)
+        assert (hidden.all(axis=1) == rows).all(), "bands across the whole width"
+        assert 0.4 < rows.mean() < 0.6  # one of the 2 covering masks: every other 20-row band
 
 
 def test_explain_and_detection_put_the_two_sar_maes_side_by_side(two_sar_maes):

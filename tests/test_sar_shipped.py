@@ -36,6 +36,10 @@ BELOW_FLOOR = {
     "semi-synthetic (its own row masks): not a robust pass; its fixed 10-epoch fine-tune had flattened",
     "cae_sar": "0.64 x over the evaluation's 32 synthetic test patches but 0.86 x over these 6 and 0.91 x "
     "semi-synthetic; its last fine-tune was still improving",
+    "cae_rows_sar": "0.83 x on its bands over these 6 (0.70 x over 16 test patches, covering bands): no better than "
+    "band interpolation with no model, 0.86 x over these 6 and 0.70 x over the 16",
+    "dae_rows_sar": "0.76 x on its bands over these 6, against 0.86 x for band interpolation with no model; 0.65 x "
+    "over 16 test patches (covering bands, interpolation 0.70 x) but 0.75 x semi-synthetic",
 }
 
 

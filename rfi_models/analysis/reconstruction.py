@@ -14,10 +14,10 @@ from ..models import DAE_NOISE, Autoencoder, MaskedAutoencoder
 @dataclass
 class ModelReconstruction:
     family: str  # the model's key: its family, or a family with its masking ("mae · rows", `view.model_names`)
-    model_input: np.ndarray  # [C, H, W]: masked (MAE), noisy (DAE) or the image (CAE)
+    model_input: np.ndarray  # [C, H, W]: masked (MAE, band inpainter), noisy (DAE) or the image (CAE)
     reconstruction: np.ndarray  # [C, H, W] the model's raw output
     composite: np.ndarray  # [C, H, W] MAE: reconstruction on hidden pixels + the visible input; else = reconstruction
-    mask: np.ndarray | None  # [H, W] bool, MAE only: hidden pixels
+    mask: np.ndarray | None  # [H, W] bool, MAE and band inpainters only: hidden pixels
     error: np.ndarray  # [H, W] absolute error of the composite averaged over channels (MAE: 0 on visible pixels)
     quality: dict[str, float]  # rfi_models.metrics.image_quality: psnr, ssim (+ psnr_hidden, psnr_raw, ssim_raw)
 
@@ -32,12 +32,15 @@ def reconstruct_all(
     mask_scheme: str | None = None,
 ) -> list[ModelReconstruction]:
     """Reconstruct image [C, H, W] in [0, 1] with every model (MAE at mask_ratio, hiding random patches or whole
-    rows of patches by `mask_scheme`, None = the scheme each MAE was trained with; DAE at noise_factor)."""
+    rows of patches by `mask_scheme`, None = the scheme each MAE was trained with; DAE at noise_factor; a band
+    inpainter hides one of the covering band masks it is trained and scored with, drawn by `seed`)."""
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
     views = []
     for family, model in models.items():
-        scheme = {"mask_scheme": mask_scheme} if isinstance(model, MaskedAutoencoder) else {}
-        out = model.reconstruct(x, mask_ratio=mask_ratio, noise_factor=noise_factor, seed=seed, **scheme)
+        mae = isinstance(model, MaskedAutoencoder)
+        scheme = {"mask_scheme": mask_scheme} if mae else {}
+        ratio = mask_ratio if mae else 0.0  # 0: an inpainter's own (covering) bands
+        out = model.reconstruct(x, mask_ratio=ratio, noise_factor=noise_factor, seed=seed, **scheme)
         reconstruction, composite = out.image[0].numpy(), out.composite[0].numpy()
         mask = None if out.mask is None else out.mask[0].numpy()
         views.append(

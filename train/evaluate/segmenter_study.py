@@ -126,6 +126,7 @@ def cached_residuals(images: np.ndarray, checkpoint: Path, cache: Path) -> np.nd
     residual = batched_residual(model_residual_fn(checkpoint)[0], images)
     buffer = io.BytesIO()
     np.savez(buffer, key=key, residual=residual.astype(np.float16))
+    cache.parent.mkdir(parents=True, exist_ok=True)
     write_bytes(cache, buffer.getvalue())
     return residual
 
