@@ -40,15 +40,8 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
-from .bands import (
-    InpaintingConfig,
-    band_loss,
-    inpainted,
-    inpainter_output,
-    network_input,
-    training_band_rows,
-    zero_last_layer,
-)
+from . import bands
+from .bands import InpaintingConfig
 from .base import MNIST_INPUT, SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
@@ -118,7 +111,7 @@ class ConvAutoencoder(Autoencoder):
         )
         self.up_post = nn.ModuleList(conv_unit(nn.Identity(), conv.out_channels, c) for conv in self.up)
         self.head = nn.Conv2d(c.channels[0], c.in_chans, 3, padding=1)
-        zero_last_layer(self, self.head)
+        bands.zero_last_layer(self, self.head)
         self.to(memory_format=torch.channels_last)
 
     @property
@@ -128,7 +121,7 @@ class ConvAutoencoder(Autoencoder):
     def encode(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
         """[N, C, H, W] -> latent [N, latent_dim]; hidden_rows [N, H] as in `bands.network_input`."""
         self.check_input(x)
-        h = network_input(self, x, hidden_rows)
+        h = bands.network_input(self, x, hidden_rows)
         for stage in self.down:
             h = stage(h)
         return self.to_latent(h.flatten(1))
@@ -148,7 +141,7 @@ class ConvAutoencoder(Autoencoder):
         """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1]; an inpainter blanks hidden_rows [N, H]
         (`bands.network_input`) and, with fill "interpolate", corrects their band interpolation."""
         logits = self.decode_logits(self.encode(x, hidden_rows))
-        return inpainter_output(self, logits, x, hidden_rows).contiguous()
+        return bands.inpainter_output(self, logits, x, hidden_rows).contiguous()
 
     def reconstruct(self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0,
                     hidden_rows: torch.Tensor | None = None) -> Reconstruction:  # fmt: skip
@@ -156,12 +149,12 @@ class ConvAutoencoder(Autoencoder):
         (None = random bands, `seed`, at mask_ratio, else its training masks) and returns them as the mask."""
         if not self.config.inpaint:
             return Reconstruction(image=self(x), model_input=x)
-        return inpainted(self, x, mask_ratio, torch.Generator().manual_seed(seed), hidden_rows)
+        return bands.inpainted(self, x, mask_ratio, torch.Generator().manual_seed(seed), hidden_rows)
 
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         if self.config.inpaint:
-            hidden_rows = training_band_rows(self.config, x, generator)
-            return band_loss(self(x, hidden_rows), x, hidden_rows)
+            hidden_rows = bands.training_band_rows(self.config, x, generator)
+            return bands.band_loss(self(x, hidden_rows), x, hidden_rows)
         out = self(x)
         w = self.config.ssim_weight
         return w * (1 - self.loss_ssim(out, x)) + (1 - w) * F.mse_loss(out, x)

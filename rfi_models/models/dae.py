@@ -37,15 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .bands import (
-    InpaintingConfig,
-    band_loss,
-    inpainted,
-    inpainter_output,
-    network_input,
-    training_band_rows,
-    zero_last_layer,
-)
+from . import bands
+from .bands import InpaintingConfig
 from .base import SAR_INPUT, Autoencoder, AutoencoderConfig, Reconstruction
 from .registry import register_model
 
@@ -93,7 +86,7 @@ class DenoisingAutoencoder(Autoencoder):
             nn.ConvTranspose2d(16, 32, 2, stride=2), nn.ReLU(),
             nn.Conv2d(32, c, 3, padding=1),
         )  # fmt: skip
-        zero_last_layer(self, self.decoder[-1])
+        bands.zero_last_layer(self, self.decoder[-1])
         h, w = config.img_size
         self.latent_shape = (8, h // 8, w // 8)
         if ((h // 8) * 2 + 1) * 4 != h or ((w // 8) * 2 + 1) * 4 != w:
@@ -108,8 +101,8 @@ class DenoisingAutoencoder(Autoencoder):
     def forward(self, x: torch.Tensor, hidden_rows: torch.Tensor | None = None) -> torch.Tensor:
         """[N, C, H, W] in [0, 1] -> reconstruction [N, C, H, W] in [0, 1] (contiguous); an inpainting DAE blanks
         the rows hidden_rows [N, H] (None = none) and sees the mask channel."""
-        logits = self.decoder(self.encoder(network_input(self, x, hidden_rows)))
-        return inpainter_output(self, logits, x, hidden_rows).contiguous()
+        logits = self.decoder(self.encoder(bands.network_input(self, x, hidden_rows)))
+        return bands.inpainter_output(self, logits, x, hidden_rows).contiguous()
 
     def add_noise(
         self, x: torch.Tensor, noise_factor: float | torch.Tensor, generator: torch.Generator | None = None
@@ -129,7 +122,7 @@ class DenoisingAutoencoder(Autoencoder):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[N, C, H, W] -> flattened bottleneck [N, 8 * H/8 * W/8] of the clean input."""
         self.check_input(x)
-        return self.encoder(network_input(self, x)).flatten(1)
+        return self.encoder(bands.network_input(self, x)).flatten(1)
 
     def reconstruct(self, x: torch.Tensor, *, mask_ratio: float = 0.0, noise_factor: float = 0.0, seed: int = 0,
                     hidden_rows: torch.Tensor | None = None) -> Reconstruction:  # fmt: skip
@@ -141,11 +134,11 @@ class DenoisingAutoencoder(Autoencoder):
         noisy = self.add_noise(x, noise_factor, generator) if noise_factor > 0 else x
         if not self.config.inpaint:
             return Reconstruction(image=self(noisy), model_input=noisy)
-        return inpainted(self, noisy, mask_ratio, generator, hidden_rows)
+        return bands.inpainted(self, noisy, mask_ratio, generator, hidden_rows)
 
     def training_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         noisy = self.add_noise(x, self.training_noise(x, generator), generator)
         if not self.config.inpaint:
             return F.mse_loss(self(noisy), x)
-        hidden_rows = training_band_rows(self.config, x, generator)
-        return band_loss(self(noisy, hidden_rows), x, hidden_rows)
+        hidden_rows = bands.training_band_rows(self.config, x, generator)
+        return bands.band_loss(self(noisy, hidden_rows), x, hidden_rows)
