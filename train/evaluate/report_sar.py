@@ -106,11 +106,14 @@ def floor_table(sar: dict) -> list[str]:
             mse = [tables.fmt(r["mse"], 5), tables.fmt(r["mean_predictor_mse"], 5)]
             rows.append([model, name, *mse, tables.fmt(r["ratio"])])
     return [
-        "### SAR reconstruction floor (RFI-free test patches, valid pixels; MAE: hidden patches at its training ratio)",
+        "### SAR reconstruction floor (RFI-free test patches, valid pixels; MAE: hidden patches at its training ratio; "
+        "band inpainters: the bands of their covering masks)",
         "A shipped SAR model must reach MSE <= 0.7 x that of the per-patch, per-channel mean predictor. The "
         "'control: neighbour patches' row does the MAE's task without a model (each hidden patch predicted by "
         "the mean of its visible neighbour patches, same patch size and mask ratio): a MAE that does not beat "
-        "it has learned less than interpolation.",
+        "it has learned less than interpolation. The 'control: band interpolation' row does the band inpainters' "
+        "and the range-line MAE's task without a model (every 20-row band interpolated, per column, between the "
+        "rows above and below it: `control-band`).",
         tables.table(["model", "test set", "MSE", "mean-predictor MSE", "ratio"], rows),
     ]
 

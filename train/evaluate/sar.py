@@ -39,7 +39,7 @@ from rfi_models.data.semisynthetic import scene_split
 from rfi_models.data.synthetic_sar import SAR_SIZE
 from rfi_models.detection.anomaly import METHODS, score_residual, scoring_mask_ratio
 from rfi_models.detection.baseline import baseline_scores
-from rfi_models.detection.controls import CONTROLS, control_residual_fn
+from rfi_models.detection.controls import CONTROLS, control_reconstruction, control_residual_fn
 from rfi_models.detection.detector import CALIBRATION_FILE, model_residual_fn
 from rfi_models.detection.secondary import SecondaryClassifier, pixel_features, sample_pixels, train_classifier
 from rfi_models.detection.tiling import score_tiled
@@ -54,6 +54,7 @@ CLASSIFIER_SEED = 0
 PIXELS_PER_CLASS = 10_000  # per training set and class, for the classifier
 BATCH = 4
 NEIGHBOUR_CONTROL = "control: neighbour patches"  # the MAE's floor task done by the 8 neighbours' mean
+BAND_CONTROL = "control: band interpolation"  # the band inpainters' and the row MAE's floor task, no model
 SAR_VARIANTS = ("mae_rows_sar", "cae_rows_sar", "dae_rows_sar")  # trained and scored with rows hidden (issue 22)
 MAX_FLAGGED = 0.01  # share of the validation scenes' RFI-free quick-look pixels a threshold may flag
 VALIDATION_RULE = "mean of the pixel AP on the semi-synthetic validation set and on the real RFI patches"
@@ -226,22 +227,35 @@ def floor_summary(squared: float, baseline: float, count: int) -> dict[str, floa
     return {"mse": mse, "mean_predictor_mse": mean_mse, "ratio": mse / mean_mse if mean_mse else float("nan")}
 
 
+def floor_terms(image: np.ndarray, prediction: np.ndarray, keep: np.ndarray, where: np.ndarray) -> tuple:
+    """(squared error, the mean predictor's squared error, values) of one image [C, H, W] over `where` [H, W], the
+    mean taken over its valid pixels `keep`."""
+    mean = channel_means(image, keep)[:, None, None]
+    squared = float(((image - prediction)[:, where] ** 2).sum())
+    return squared, float(((image - mean)[:, where] ** 2).sum()), int(where.sum()) * image.shape[0]
+
+
 def reconstruction_floor(model, images: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Held-out reconstruction MSE of `model` vs the per-patch, per-channel mean predictor, over valid pixels
-    (the MAE: over its hidden patches, at the mask ratio it was trained at). images: float32 [N, 2, H, W]."""
-    squared, baseline, count = 0.0, 0.0, 0
+    (the MAE: over its hidden patches, at the mask ratio it was trained at; a band inpainter: over the bands of
+    its own covering masks). images: float32 [N, 2, H, W]."""
+    terms = []
     for i in range(0, len(images), BATCH):
         x = torch.from_numpy(np.ascontiguousarray(images[i : i + BATCH]))
         with torch.no_grad():
             out = model.reconstruct(x, mask_ratio=scoring_mask_ratio(model), seed=seed + i)
         valid = valid_pixels(x.numpy())  # [B, H, W]
         region = valid if out.mask is None else valid & out.mask.numpy()
-        for image, recon, keep, where in zip(x.numpy(), out.image.numpy(), valid, region, strict=True):
-            means = channel_means(image, keep)
-            squared += float(((image - recon)[:, where] ** 2).sum())
-            baseline += float(((image - means[:, None, None])[:, where] ** 2).sum())
-            count += int(where.sum()) * image.shape[0]
-    return floor_summary(squared, baseline, count)
+        terms += map(floor_terms, x.numpy(), out.image.numpy(), valid, region)
+    return floor_summary(*map(sum, zip(*terms, strict=True)))
+
+
+def band_control_floor(images: np.ndarray) -> dict[str, float]:
+    """The band inpainters' floor task without a model: every 20-row band predicted by band interpolation
+    (`control-band`), scored like `reconstruction_floor` over every valid pixel. images float32 [N, 2, H, W]."""
+    valid = valid_pixels(images)
+    terms = map(floor_terms, images, control_reconstruction("control-band", images), valid, valid)
+    return floor_summary(*map(sum, zip(*terms, strict=True)))
 
 
 def neighbour_patch_floor(images: np.ndarray, patch: tuple[int, int], mask_ratio: float, seed: int = 0) -> dict:
@@ -315,6 +329,7 @@ def evaluate(folder: Path, sets: SarSets, only: set[str] | None = None, previous
                 }
     if NEIGHBOUR_CONTROL not in results["floor"] and NEIGHBOUR_CONTROL in old_results.get("floor", {}):
         results["floor"][NEIGHBOUR_CONTROL] = old_results["floor"][NEIGHBOUR_CONTROL]  # its MAE was reused
+    results["floor"][BAND_CONTROL] = {name: band_control_floor(x) for name, x in sets.clean_test.items()}
     results["default"] = best_on_validation(results)
     calibration = {"calibration_set": sets.calibration_name(), "default": results["default"], "detectors": detectors}
     return {"results": results, "calibration": calibration}
