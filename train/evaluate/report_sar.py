@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rfi_models.data.semisynthetic import scene_split
+from rfi_models.detection.controls import CONTROLS
 
 from . import tables
 from .sar import MAX_FLAGGED, VALIDATION_RULE, validation_score
@@ -266,7 +267,8 @@ def segmenter_run(key: str) -> tuple[str, str, str]:
     -> ("input", "input alone", "semi-synthetic validation"), "residual_mae_rows" -> ("residual_mae_rows",
     "input + mae_rows_sar residual", "real RFI patches")."""
     run, suffix = (key[: -len("_semival")], "_semival") if key.endswith("_semival") else (key, "")
-    seen = "input alone" if run == "input" else f"input + {run.removeprefix('residual_')}_sar residual"
+    source = run.removeprefix("residual_")
+    seen = "input alone" if run == "input" else f"input + {source}{'' if source in CONTROLS else '_sar'} residual"
     return run, seen, SELECTED_ON[suffix]
 
 

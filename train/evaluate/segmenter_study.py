@@ -6,7 +6,9 @@ residual (`model_residual_fn` of checkpoints/<model>_sar.safetensors, scored as 
 masks or bands; 2 more channels), one run per model of --residual (default RESIDUAL_SOURCES: the study's MAE and the
 three models trained with rows hidden). Everything else is the same: architecture (but the first convolution's
 in-channels), training patches, seed, crops, batches, steps, optimizer (AdamW, weight decay on weight matrices only:
-`train.optim`), loss, schedule and the selection rule, so that the difference is what the residual adds.
+`train.optim`), loss, schedule and the selection rule, so that the difference is what the residual adds. A no-model
+control's name (`control-band`) in --residual gives the same run on that control's residual: what the model's
+residual adds beyond a residual that needs no model.
 
 - Training data: semi-synthetic (`semi_synthetic("train", ...)`: generator RFI in real RFI-free quick-look
   backgrounds of the training acquisitions) and synthetic (`synthetic_sar_truth`, the train seed) patches; the
@@ -268,16 +270,18 @@ def run_segmenters(config: StudyConfig, folder: Path, cache: Path, sets: tuple[L
                  for key, suffix in SELECTIONS.items()}  # fmt: skip
         if all(f"{name}{suffix}" in done and paths[key].is_file() for key, suffix in SELECTIONS.items()):
             continue
-        checkpoint = None if source is None else folder / f"{source}.safetensors"
-        residual_fn = None if checkpoint is None else memoised(model_residual_fn(checkpoint)[0])
-        inputs = train.images if checkpoint is None else np.concatenate(
-            [train.images, cached_residuals(train.images, checkpoint, cache / f"{source}.npz")], axis=1)  # fmt: skip
+        checkpoint = None if source is None or source in CONTROLS else folder / f"{source}.safetensors"
+        residual_fn = None if source is None else memoised(
+            control_residual_fn(source) if checkpoint is None else model_residual_fn(checkpoint)[0])  # fmt: skip
+        inputs = train.images if source is None else np.concatenate([train.images, (
+            batched_residual(residual_fn, train.images) if checkpoint is None
+            else cached_residuals(train.images, checkpoint, cache / f"{source}.npz"))], axis=1)  # fmt: skip
         trained = train_segmenter(name, inputs, train, sets, residual_fn, config, folder)
         models = trained.pop("models")
         result = {**trained, "parameters": parameter_count(models["real_ap"]), "config": asdict(config)}
         for key, suffix in SELECTIONS.items():
             save_segmenter(models[key], paths[key], inputs=["VV", "VH"] + ([f"{source} residual VV",
-                           f"{source} residual VH"] if checkpoint else []), selected_by=key, training=result,
+                           f"{source} residual VH"] if source else []), selected_by=key, training=result,
                            residual_checkpoint=checkpoint.name if checkpoint else None,
                            residual_sha256=file_sha256(checkpoint) if checkpoint else None)  # fmt: skip
             done[f"{name}{suffix}"] = {**sets_ap(segmenter_score_fn(models[key], residual_fn), sets),
@@ -319,7 +323,8 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/segmenter_residuals"),
                         help="folder of the cached training residuals, one .npz per model")  # fmt: skip
     parser.add_argument("--residual", nargs="+", default=list(RESIDUAL_SOURCES), metavar="CHECKPOINT_STEM",
-                        help="the SAR models whose residual a segmenter run sees, one run each")  # fmt: skip
+                        help="the SAR models (or no-model controls, e.g. control-band) whose residual a segmenter "
+                        "run sees, one run each")  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=defaults.max_steps)
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
     parser.add_argument("--patience", type=int, default=defaults.patience)
@@ -331,7 +336,8 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, StudyConfig]:
     for name in ("max_steps", "eval_every", "patience", "semi_patches", "synthetic_patches"):
         if getattr(args, name) < (0 if name == "synthetic_patches" else 1):
             parser.error(f"--{name.replace('_', '-')} must be positive")
-    missing = [stem for stem in args.residual if not (args.checkpoints / f"{stem}.safetensors").is_file()]
+    missing = [stem for stem in args.residual
+               if stem not in CONTROLS and not (args.checkpoints / f"{stem}.safetensors").is_file()]  # fmt: skip
     if missing:
         parser.error(f"--residual: no checkpoint {', '.join(missing)} (.safetensors) in {args.checkpoints}")
     config = StudyConfig(max_steps=args.max_steps, eval_every=args.eval_every, patience=args.patience,
