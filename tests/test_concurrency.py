@@ -115,9 +115,10 @@ async def one_user(browser, url: str, user: int, folder: Path) -> dict[str, list
         latencies[kind].append(time.perf_counter() - started)
 
     try:
-        await act("page load", lambda: page.goto(f"{url}/reconstruction"), "mask ratio 0.75")
-        # eight sessions on two cores: the label can stay unclickable (disabled or moving) past Playwright's 30 s
-        # default while the server catches up, so wait for the run to end and allow the click as long as a result
+        # eight sessions on two cores: the page's load event, like a label's clickability, can come later than
+        # Playwright's 30 s default while the server catches up, so both are allowed as long as a result
+        await act("page load", lambda: page.goto(f"{url}/reconstruction", timeout=180_000), "mask ratio 0.75")
+        # wait for the run to end before clicking (the label can be disabled or moving while it runs)
         await settle(page)
         await page.locator('[data-testid="stSidebar"] label', has_text="upload").first.click(timeout=180_000)
         await settle(page)
