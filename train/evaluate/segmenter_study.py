@@ -117,15 +117,26 @@ def run_name(source: str | None) -> str:
     return "input" if source is None else f"residual_{source.removesuffix('_sar')}"
 
 
-def cached_residuals(images: np.ndarray, checkpoint: Path, cache: Path) -> np.ndarray:
-    """The residual of `checkpoint` on every training patch, float32 [N, 2, H, W]; stored in `cache` (float16),
-    keyed by the images and the checkpoint."""
+def residual_source(source: str, folder: Path) -> tuple:
+    """(the residual function, its checkpoint) of a run's source: a no-model control (no checkpoint) or a SAR
+    checkpoint stem in `folder`."""
+    if source in CONTROLS:
+        return control_residual_fn(source), None
+    checkpoint = folder / f"{source}.safetensors"
+    return model_residual_fn(checkpoint)[0], checkpoint
+
+
+def training_residuals(images: np.ndarray, residual_fn, checkpoint: Path | None, cache: Path) -> np.ndarray:
+    """The residual of every training patch, float32 [N, 2, H, W]: a control's computed, a checkpoint's stored in
+    `cache` (float16), keyed by the images and the checkpoint."""
+    if checkpoint is None:
+        return batched_residual(residual_fn, images)
     key = hashlib.sha1(images.tobytes() + file_sha256(checkpoint).encode()).hexdigest()
     if cache.is_file():
         with np.load(cache) as stored:
             if str(stored["key"]) == key:
                 return stored["residual"].astype(np.float32)
-    residual = batched_residual(model_residual_fn(checkpoint)[0], images)
+    residual = batched_residual(residual_fn, images)
     buffer = io.BytesIO()
     np.savez(buffer, key=key, residual=residual.astype(np.float16))
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -270,12 +281,11 @@ def run_segmenters(config: StudyConfig, folder: Path, cache: Path, sets: tuple[L
                  for key, suffix in SELECTIONS.items()}  # fmt: skip
         if all(f"{name}{suffix}" in done and paths[key].is_file() for key, suffix in SELECTIONS.items()):
             continue
-        checkpoint = None if source is None or source in CONTROLS else folder / f"{source}.safetensors"
-        residual_fn = None if source is None else memoised(
-            control_residual_fn(source) if checkpoint is None else model_residual_fn(checkpoint)[0])  # fmt: skip
-        inputs = train.images if source is None else np.concatenate([train.images, (
-            batched_residual(residual_fn, train.images) if checkpoint is None
-            else cached_residuals(train.images, checkpoint, cache / f"{source}.npz"))], axis=1)  # fmt: skip
+        residual_fn, checkpoint, inputs = None, None, train.images
+        if source is not None:
+            residual_fn, checkpoint = residual_source(source, folder)
+            residual = training_residuals(train.images, residual_fn, checkpoint, cache / f"{source}.npz")
+            inputs, residual_fn = np.concatenate([train.images, residual], axis=1), memoised(residual_fn)
         trained = train_segmenter(name, inputs, train, sets, residual_fn, config, folder)
         models = trained.pop("models")
         result = {**trained, "parameters": parameter_count(models["real_ap"]), "config": asdict(config)}
